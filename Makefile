@@ -1,0 +1,221 @@
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# Nascar: one Makefile, out-of-tree build in $(O) (default build/).
+#
+#   make               build everything into build/
+#   make check         all test tiers (compiler, unit, bpf, e2e); needs root for bpf/e2e
+#   make check SAN=1   the same with AddressSanitizer + UBSan on userspace code
+#   make bench         benchmarks (never pass/fail on speed)
+#   make install       PREFIX=/usr/local DESTDIR=
+#   V=1                show full command lines
+
+O ?= build
+PREFIX ?= /usr/local
+DESTDIR ?=
+SAN ?= 0
+
+CC ?= gcc
+CLANG ?= clang
+BPFTOOL ?= bpftool
+FLEX ?= flex
+BISON ?= bison
+
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2
+CFLAGS ?= -O2 -g
+BASE_CFLAGS := -std=gnu11 $(CFLAGS) -Iinclude -Ilib -I$(O) -I$(O)/compiler -MMD -MP
+ifeq ($(SAN),1)
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+endif
+USER_CFLAGS := $(BASE_CFLAGS) $(WARN) $(SAN_FLAGS)
+# flex and bison output is not -Wextra clean; relaxed set for generated code only.
+GEN_CFLAGS := $(BASE_CFLAGS) -Wall -Werror -Wno-unused-function -Wno-sign-compare $(SAN_FLAGS)
+LDFLAGS += $(SAN_FLAGS)
+
+LIBBPF_CFLAGS := $(shell pkg-config --cflags libbpf 2>/dev/null)
+LIBBPF_LIBS := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz)
+
+ARCH_INC := -I/usr/include/$(shell $(CC) -dumpmachine)
+BPF_CFLAGS := -target bpf -O2 -g -Wall -Wextra -Werror -Wshadow -Wimplicit-fallthrough \
+	-Wno-unused-parameter -Iinclude -Ibpf $(ARCH_INC)
+
+.DELETE_ON_ERROR:
+.SUFFIXES:
+.PHONY: all check check-compiler check-unit check-bpf check-e2e bench bench-quick \
+	install uninstall clean format-check lint demo
+
+# ---- sources ------------------------------------------------------------
+
+LIB_SRCS := $(wildcard lib/*.c)
+LIB_OBJS := $(LIB_SRCS:%.c=$(O)/%.o)
+LIBNASCAR := $(O)/libnascar.a
+
+COMPILER_SRCS := $(wildcard compiler/*.c)
+COMPILER_OBJS := $(COMPILER_SRCS:%.c=$(O)/%.o) $(O)/compiler/parser.o $(O)/compiler/lexer.o
+COMPILER_LIB_OBJS := $(filter-out $(O)/compiler/main.o,$(COMPILER_OBJS))
+
+BPF_SRCS := $(wildcard bpf/*.bpf.c)
+BPF_OBJS := $(BPF_SRCS:bpf/%.bpf.c=$(O)/%.bpf.o)
+BPF_SKELS := $(BPF_SRCS:bpf/%.bpf.c=$(O)/%.skel.h)
+
+RUNTIME_SRCS := $(wildcard runtime/*.c)
+RUNTIME_OBJS := $(RUNTIME_SRCS:%.c=$(O)/%.o)
+RUNTIME_LIB_OBJS := $(filter-out $(O)/runtime/main.o,$(RUNTIME_OBJS))
+
+TOOL_SRCS := $(wildcard tools/*.c)
+TOOLS := $(TOOL_SRCS:tools/%.c=$(O)/tools/%)
+
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/%)
+
+BPFTEST_SRCS := $(wildcard tests/bpf/*.c)
+BPFTEST_BIN := $(if $(BPFTEST_SRCS),$(O)/tests/bpf_tests)
+
+FUZZ_SRCS := $(wildcard tests/fuzz/*.c)
+
+PROGRAMS := $(O)/nascarc $(if $(RUNTIME_SRCS),$(O)/nascar-apply)
+
+all: $(PROGRAMS) $(BPF_OBJS) $(BPF_SKELS) $(TOOLS) $(UNIT_BINS) $(BPFTEST_BIN)
+
+# ---- userspace ----------------------------------------------------------
+
+$(O)/%.o: %.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(USER_CFLAGS) $(LIBBPF_CFLAGS) -c $< -o $@
+
+$(LIBNASCAR): $(LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(O)/compiler/parser.c $(O)/compiler/parser.h: compiler/parser.y
+	$(call msg,BISON,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(BISON) -Wall -Werror --defines=$(O)/compiler/parser.h -o $(O)/compiler/parser.c $<
+
+$(O)/compiler/lexer.c $(O)/compiler/lexer.h: compiler/lexer.l
+	$(call msg,FLEX,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(FLEX) --header-file=$(O)/compiler/lexer.h -o $(O)/compiler/lexer.c $<
+
+$(O)/compiler/parser.o: $(O)/compiler/parser.c $(O)/compiler/lexer.h
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(GEN_CFLAGS) -Icompiler -c $< -o $@
+
+$(O)/compiler/lexer.o: $(O)/compiler/lexer.c $(O)/compiler/parser.h
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(GEN_CFLAGS) -Icompiler -c $< -o $@
+
+# Hand-written compiler sources include the generated headers.
+$(COMPILER_SRCS:%.c=$(O)/%.o): | $(O)/compiler/parser.h $(O)/compiler/lexer.h
+
+$(O)/nascarc: $(COMPILER_OBJS) $(LIBNASCAR)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ -o $@
+
+# ---- BPF ----------------------------------------------------------------
+
+$(O)/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) include/nascar_abi.h include/nascar_classify.h
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(O)/%.skel.h: $(O)/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< > $@
+
+$(RUNTIME_OBJS) $(O)/tests/bpf/%.o: | $(BPF_SKELS)
+
+$(O)/nascar-apply: $(RUNTIME_OBJS) $(LIBNASCAR)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ $(LIBBPF_LIBS) -o $@
+
+# ---- tools and tests ----------------------------------------------------
+
+$(O)/tools/%: tools/%.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(USER_CFLAGS) $< -o $@ -lpthread
+
+$(O)/tests/test_%: $(O)/tests/unit/test_%.o $(COMPILER_LIB_OBJS) $(LIBNASCAR)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ -o $@
+
+$(O)/tests/unit/%.o: | $(O)/compiler/parser.h $(O)/compiler/lexer.h
+
+$(O)/tests/bpf_tests: $(BPFTEST_SRCS:%.c=$(O)/%.o) $(RUNTIME_LIB_OBJS) $(LIBNASCAR)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ $(LIBBPF_LIBS) -o $@
+
+# libFuzzer target: clang only, always with ASan/UBSan, built on demand.
+$(O)/fuzz/fuzz_parse: $(FUZZ_SRCS) $(COMPILER_SRCS) $(filter-out compiler/main.c,$(COMPILER_SRCS)) \
+		$(O)/compiler/parser.c $(O)/compiler/lexer.c $(LIB_SRCS)
+	$(call msg,FUZZ,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) -std=gnu11 -O1 -g -Iinclude -Ilib -I$(O)/compiler -Icompiler \
+		-fsanitize=fuzzer,address,undefined -DNASCAR_FUZZ \
+		$(FUZZ_SRCS) $(filter-out compiler/main.c,$(COMPILER_SRCS)) \
+		$(O)/compiler/parser.c $(O)/compiler/lexer.c $(LIB_SRCS) -o $@
+
+# ---- checks -------------------------------------------------------------
+
+# Every tier prints "N passed, N failed"; tests/run.sh adds them up.
+check: all
+	$(Q)O=$(O) SAN=$(SAN) sh tests/run.sh all
+
+check-compiler: all
+	$(Q)O=$(O) SAN=$(SAN) sh tests/run.sh compiler
+
+check-unit: all
+	$(Q)O=$(O) SAN=$(SAN) sh tests/run.sh unit
+
+check-bpf: all
+	$(Q)O=$(O) SAN=$(SAN) sh tests/run.sh bpf
+
+check-e2e: all
+	$(Q)O=$(O) SAN=$(SAN) sh tests/run.sh e2e
+
+bench: all
+	$(Q)O=$(O) sh bench/run.sh
+
+bench-quick: all
+	$(Q)O=$(O) sh bench/run.sh --quick
+
+demo: all
+	$(Q)O=$(O) sh tools/demo.sh
+
+format-check:
+	$(Q)clang-format --dry-run --Werror $(wildcard include/*.h lib/*.[ch] compiler/*.[ch] runtime/*.[ch] bpf/*.[ch] tools/*.c)
+
+lint:
+	$(Q)cppcheck --quiet --enable=warning,portability,performance --error-exitcode=1 \
+		-Iinclude -Ilib compiler/*.c runtime/*.c lib/*.c
+
+# ---- install ------------------------------------------------------------
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin
+	install -m 0755 $(O)/nascarc $(DESTDIR)$(PREFIX)/bin/nascarc
+	$(if $(RUNTIME_SRCS),install -m 0755 $(O)/nascar-apply $(DESTDIR)$(PREFIX)/sbin/nascar-apply)
+	install -d $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5 \
+		$(DESTDIR)$(PREFIX)/share/man/man8
+	for m in $(wildcard docs/*.1); do install -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man1/; done
+	for m in $(wildcard docs/*.5); do install -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man5/; done
+	for m in $(wildcard docs/*.8); do install -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man8/; done
+	install -d $(DESTDIR)$(PREFIX)/share/nascar/policies
+	install -m 0644 policies/*.nflow $(DESTDIR)$(PREFIX)/share/nascar/policies/
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/nascarc $(DESTDIR)$(PREFIX)/sbin/nascar-apply
+	rm -rf $(DESTDIR)$(PREFIX)/share/nascar
+
+clean:
+	rm -rf $(O)
+
+-include $(shell find $(O) -name '*.d' 2>/dev/null)

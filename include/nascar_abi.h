@@ -1,0 +1,409 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * nascar_abi.h - the one header shared by nascarc, the BPF programs,
+ * nascar-apply and the tests.
+ *
+ * Contract:
+ *  - every BPF map key and value, every .nfc record, every limit and every
+ *    map name is defined here and nowhere else;
+ *  - only fixed-width types from <linux/types.h>; no pointers, no bool, no
+ *    enums as field types, no bitfields; every hole is an explicit pad*
+ *    member that writers zero;
+ *  - sizes are pinned with _Static_assert so the host build and the
+ *    clang -target bpf build cannot disagree;
+ *  - bump NASCAR_ABI_VERSION on any change to a struct below.
+ *
+ * Policy slots.  Every policy table is stored twice ("slot" 0 and 1) inside
+ * the same map, the slot being part of the key.  nascar-apply fills the
+ * inactive slot, then flips nascar_state.active_slot in one 8-byte map
+ * update: a packet reads the slot once and uses one policy throughout, and a
+ * crash before the flip leaves the old policy in force.
+ *
+ * Classification.  A flow matches when all six fields match: ingress
+ * interface, protocol, source address, destination address, source port,
+ * destination port.  For each field the compiler precomputes, for every
+ * distinct value range, the bitmap of flows (in file order) that the range
+ * satisfies; a packet looks up one bitmap per field, ANDs them and takes the
+ * lowest set bit.  The cost is bounded by NASCAR_BITMAP_WORDS whatever the
+ * number of flows (linear bit-vector search, as in bpf-iptables).
+ */
+#ifndef NASCAR_ABI_H
+#define NASCAR_ABI_H
+
+#include <linux/types.h>
+#include <linux/bpf.h> /* struct bpf_spin_lock */
+
+#define NASCAR_ABI_VERSION 1
+
+/* Limits of one policy (the language page asks for at least these). */
+#define NASCAR_MAX_FLOWS 4096
+#define NASCAR_MAX_CLASSES 256
+#define NASCAR_MAX_IFACES 64
+#define NASCAR_MAX_ALLOW 1024 /* allow-src prefixes, all interfaces together */
+#define NASCAR_BITMAP_WORDS (NASCAR_MAX_FLOWS / 64)
+#define NASCAR_MAX_BITMAPS 32768 /* distinct bitmaps in one slot */
+#define NASCAR_SLOTS 2
+#define NASCAR_IFNAMSIZ 16
+#define NASCAR_CLASS_NAMSIZ 32
+#define NASCAR_FLOW_NAMSIZ 64
+
+/* Rule index used for "no flow matched": the default block. */
+#define NASCAR_RULE_DEFAULT NASCAR_MAX_FLOWS
+#define NASCAR_NRULES (NASCAR_MAX_FLOWS + 1)
+#define NASCAR_NO_CLASS 0xffff
+#define NASCAR_DSCP_KEEP 0xff
+
+/* Map names, as pinned under the pin directory (at most 15 characters). */
+#define NASCAR_MAP_STATE "nascar_state"
+#define NASCAR_MAP_SLOTS "nascar_slots"
+#define NASCAR_MAP_IFACES "nascar_ifaces"
+#define NASCAR_MAP_ALLOW "nascar_allow"
+#define NASCAR_MAP_ADDR "nascar_addr"
+#define NASCAR_MAP_PORTS "nascar_ports"
+#define NASCAR_MAP_PROTO "nascar_proto"
+#define NASCAR_MAP_INIF "nascar_inif"
+#define NASCAR_MAP_BITS "nascar_bits"
+#define NASCAR_MAP_RULES "nascar_rules"
+#define NASCAR_MAP_CLASSES "nascar_classes"
+#define NASCAR_MAP_POLICE "nascar_police"
+#define NASCAR_MAP_FLOWS "nascar_flows"
+#define NASCAR_MAP_DEVMAP "nascar_devmap"
+#define NASCAR_MAP_FSTATS "nascar_fstats"
+#define NASCAR_MAP_CSTATS "nascar_cstats"
+#define NASCAR_MAP_ISTATS "nascar_istats"
+
+/* Actions (struct nascar_rule.action). */
+#define NASCAR_ACT_STACK 0
+#define NASCAR_ACT_FORWARD 1
+#define NASCAR_ACT_DROP 2
+
+/* Interface roles and modes (struct nascar_iface). */
+#define NASCAR_ROLE_GUEST 1
+#define NASCAR_ROLE_UPLINK 2
+
+#define NASCAR_MODE_AUTO 0
+#define NASCAR_MODE_XDP 1
+#define NASCAR_MODE_TC 2
+#define NASCAR_MODE_HYBRID 3
+
+/* struct nascar_iface.flags */
+#define NASCAR_IF_ALLOW_SRC 0x01 /* allow-src list present: check sources */
+#define NASCAR_IF_XDP 0x02 /* the XDP program is attached here */
+#define NASCAR_IF_TC 0x04 /* the TC program is attached here */
+#define NASCAR_IF_XDP_NATIVE 0x08 /* XDP runs in driver mode here */
+
+/* Classification fields; index into a field's lookup structure. */
+#define NASCAR_DIM_SRC 0
+#define NASCAR_DIM_DST 1
+
+/* Address families as stored in keys (not AF_*: stable on disk). */
+#define NASCAR_FAM_V4 4
+#define NASCAR_FAM_V6 6
+
+/*
+ * nascar_state: ARRAY, one entry.  Written last by nascar-apply, in one
+ * update, to switch policies.  generation increases by one per apply and
+ * invalidates the flow cache.
+ */
+struct nascar_state {
+	__u32 active_slot;
+	__u32 generation;
+};
+_Static_assert(sizeof(struct nascar_state) == 8, "nascar_state size");
+
+/* nascar_slots: ARRAY[NASCAR_SLOTS], the per-policy scalars. */
+struct nascar_slot_cfg {
+	__u32 nflows; /* flows in the policy, rules 0..nflows-1 */
+	__u32 nwords; /* bitmap words in use: (nflows + 63) / 64 */
+	__u32 nbitmaps; /* bitmaps in use in this slot */
+	__u32 nclasses;
+	__u32 nifaces;
+	__u32 pad0;
+	__u64 source_hash; /* FNV-1a 64 of the .nflow source */
+};
+_Static_assert(sizeof(struct nascar_slot_cfg) == 32, "nascar_slot_cfg size");
+
+/*
+ * nascar_ifaces: HASH keyed by struct nascar_ifkey.  Which interfaces the
+ * policy of a slot declares; ifindex is resolved by nascar-apply.
+ */
+struct nascar_ifkey {
+	__u32 ifindex;
+	__u32 slot;
+};
+_Static_assert(sizeof(struct nascar_ifkey) == 8, "nascar_ifkey size");
+
+struct nascar_iface {
+	__u8 id; /* index in the policy's interface list, < NASCAR_MAX_IFACES */
+	__u8 role; /* NASCAR_ROLE_* */
+	__u8 mode; /* NASCAR_MODE_* as written in the policy */
+	__u8 flags; /* NASCAR_IF_* */
+	__u32 pad0;
+};
+_Static_assert(sizeof(struct nascar_iface) == 8, "nascar_iface size");
+
+/*
+ * nascar_allow: LPM_TRIE.  One entry per allow-src prefix.  prefixlen counts
+ * the 32 bits of slot/iface/family/pad and then the address bits, so a
+ * lookup with prefixlen = 32 + 128 finds the longest allowed prefix of that
+ * interface and family.  Value: __u32, always 1.
+ */
+struct nascar_allow_key {
+	__u32 prefixlen;
+	__u8 slot;
+	__u8 iface;
+	__u8 family; /* NASCAR_FAM_* */
+	__u8 pad0;
+	__u8 addr[16]; /* network order; IPv4 in the first 4 bytes */
+};
+_Static_assert(sizeof(struct nascar_allow_key) == 24, "nascar_allow_key size");
+
+/*
+ * nascar_addr: LPM_TRIE.  Source and destination address fields of the
+ * classifier.  Every slot/dim/family has a /0 entry, so a lookup always
+ * succeeds.  Value: __u32 bitmap index (within the slot).
+ */
+struct nascar_addr_key {
+	__u32 prefixlen; /* 32 + address prefix length */
+	__u8 slot;
+	__u8 dim; /* NASCAR_DIM_SRC or NASCAR_DIM_DST */
+	__u8 family; /* NASCAR_FAM_* */
+	__u8 pad0;
+	__u8 addr[16];
+};
+_Static_assert(sizeof(struct nascar_addr_key) == 24, "nascar_addr_key size");
+
+#define NASCAR_ADDR_KEY_BITS 32 /* bits of slot/dim/family/pad */
+
+/*
+ * nascar_ports: ARRAY of __u32 bitmap indexes, one per port:
+ * index = (slot * 2 + dim) * 65536 + port (host order).
+ * nascar_proto: ARRAY, index = slot * 256 + IP protocol.
+ * nascar_inif: ARRAY, index = slot * NASCAR_MAX_IFACES + iface id.
+ */
+#define NASCAR_PORTS_ENTRIES (NASCAR_SLOTS * 2 * 65536)
+#define NASCAR_PROTO_ENTRIES (NASCAR_SLOTS * 256)
+#define NASCAR_INIF_ENTRIES (NASCAR_SLOTS * NASCAR_MAX_IFACES)
+
+/* nascar_bits: ARRAY[NASCAR_SLOTS * NASCAR_MAX_BITMAPS]; bit i = flow i. */
+struct nascar_bitmap {
+	__u64 w[NASCAR_BITMAP_WORDS];
+};
+_Static_assert(sizeof(struct nascar_bitmap) == 512, "nascar_bitmap size");
+
+/* nascar_rules: ARRAY[NASCAR_SLOTS * NASCAR_NRULES]; the default at index
+ * NASCAR_RULE_DEFAULT of each slot. */
+struct nascar_rule {
+	__u8 action; /* NASCAR_ACT_* */
+	__u8 pad0;
+	__u16 class_id; /* NASCAR_NO_CLASS when none */
+};
+_Static_assert(sizeof(struct nascar_rule) == 4, "nascar_rule size");
+
+/* nascar_classes: ARRAY[NASCAR_SLOTS * NASCAR_MAX_CLASSES]. */
+struct nascar_class {
+	__u8 priority; /* 0..7 */
+	__u8 dscp; /* 0..63, or NASCAR_DSCP_KEEP */
+	__u16 pad0;
+	__u32 burst; /* bytes; 0 when rate is 0 */
+	__u64 rate; /* bytes per second; 0 = not policed */
+};
+_Static_assert(sizeof(struct nascar_class) == 16, "nascar_class size");
+
+/*
+ * nascar_police: ARRAY[NASCAR_SLOTS * NASCAR_MAX_CLASSES], one token bucket
+ * per class, shared by every CPU (hence the lock).  tokens are bytes,
+ * last_ns the time of the last refill; nascar-apply resets a slot's buckets
+ * to full before switching to it.
+ */
+struct nascar_police {
+	struct bpf_spin_lock lock;
+	__u32 pad0;
+	__u64 tokens; /* bytes available */
+	__u64 last_ns; /* bpf_ktime_get_ns() of the last refill */
+};
+_Static_assert(sizeof(struct nascar_police) == 24, "nascar_police size");
+
+/*
+ * nascar_flows: LRU_HASH, the flow cache.  Keyed by 5-tuple and ingress
+ * ifindex; holds the forwarding decision so a known flow skips the
+ * classifier and the FIB lookup.
+ */
+struct nascar_flow_key {
+	__u8 src[16];
+	__u8 dst[16];
+	__be16 sport;
+	__be16 dport;
+	__u32 ifindex;
+	__u8 proto;
+	__u8 family;
+	__u16 pad0;
+};
+_Static_assert(sizeof(struct nascar_flow_key) == 44, "nascar_flow_key size");
+
+/* struct nascar_flow_val.verdict: what the cached decision is. */
+#define NASCAR_V_FORWARD 1 /* forward to ifindex with the MACs below */
+#define NASCAR_V_STACK 2 /* hand to the stack (rule says stack, or not ours) */
+#define NASCAR_V_DROP 3 /* rule says drop */
+#define NASCAR_V_STICKY_STACK 4 /* first packet went to the stack: keep it there */
+
+/* struct nascar_flow_val.flags */
+#define NASCAR_FV_NEED_TC 0x01 /* route needs the TC path (no neighbour yet) */
+
+struct nascar_flow_val {
+	__u32 generation; /* nascar_state.generation it was made under */
+	__u16 rule; /* flow index or NASCAR_RULE_DEFAULT */
+	__u16 class_id;
+	__u8 verdict; /* NASCAR_V_* */
+	__u8 priority;
+	__u8 dscp; /* NASCAR_DSCP_KEEP or the value to write */
+	__u8 flags; /* NASCAR_FV_* */
+	__u16 mtu; /* egress MTU from bpf_fib_lookup */
+	__u16 stack_reason; /* NASCAR_SR_* when verdict is a stack verdict */
+	__u32 ifindex; /* egress */
+	__u8 dmac[6];
+	__u8 smac[6];
+	__u32 pad0;
+	__u64 fib_ns; /* when the route was last looked up */
+};
+_Static_assert(sizeof(struct nascar_flow_val) == 48, "nascar_flow_val size");
+
+/* A cached route is looked up again after this long, so route and
+ * neighbour changes take effect within it (no daemon needed). */
+#define NASCAR_FIB_TTL_NS 250000000ULL
+
+/* nascar_devmap: DEVMAP_HASH keyed by egress ifindex. */
+
+/*
+ * Counters, per CPU.  nascar_fstats: PERCPU_ARRAY[NASCAR_SLOTS *
+ * NASCAR_NRULES] per flow (default at NASCAR_RULE_DEFAULT); nascar_cstats:
+ * per class, [NASCAR_SLOTS * NASCAR_MAX_CLASSES]; nascar_istats: per
+ * interface id, [NASCAR_SLOTS * NASCAR_MAX_IFACES] (spoofed and
+ * not-for-us packets land here too).
+ */
+struct nascar_counters {
+	__u64 xdp_pkts;
+	__u64 xdp_bytes;
+	__u64 tc_pkts;
+	__u64 tc_bytes;
+	__u64 stack_pkts;
+	__u64 stack_bytes;
+	__u64 drop_pkts; /* dropped by rule */
+	__u64 drop_bytes;
+	__u64 police_pkts; /* dropped by the policer */
+	__u64 police_bytes;
+	__u64 spoof_pkts; /* dropped by allow-src */
+	__u64 spoof_bytes;
+};
+_Static_assert(sizeof(struct nascar_counters) == 96, "nascar_counters size");
+
+/*
+ * XDP -> TC hand-over.  When XDP passes a packet it has already classified
+ * (GSO frame, over MTU, neighbour not resolved), it leaves this in
+ * data_meta so the TC program does not classify it again.
+ */
+#define NASCAR_META_MAGIC 0x4e53 /* "NS" */
+struct nascar_meta {
+	__u16 magic;
+	__u16 rule;
+	__u32 generation;
+};
+_Static_assert(sizeof(struct nascar_meta) == 8, "nascar_meta size");
+
+/* ---- The compiled policy file (.nfc) ---------------------------------- */
+
+/*
+ * Layout: struct nfc_header, then hdr.nsections struct nfc_section, then the
+ * section payloads at the offsets they give (8-byte aligned).  All integers
+ * little-endian (the BPF maps use host order; .nfc files are only read on
+ * the machine kind they are made for, and the loader refuses a foreign
+ * byte order through the magic).  checksum is CRC-32C of every byte after
+ * the header.  Output is deterministic: same source, same bytes.
+ */
+#define NFC_MAGIC 0x3143464eU /* "NFC1" read as a little-endian u32 */
+
+struct nfc_header {
+	__u32 magic;
+	__u32 abi_version;
+	__u32 nsections;
+	__u32 checksum;
+	__u64 total_size;
+	__u64 source_hash; /* FNV-1a 64 of the source bytes */
+};
+_Static_assert(sizeof(struct nfc_header) == 32, "nfc_header size");
+
+struct nfc_section {
+	__u32 type; /* NFC_SEC_* */
+	__u32 entry_size; /* sizeof one entry; checked by the reader */
+	__u32 count;
+	__u32 pad0;
+	__u64 offset; /* from the start of the file */
+};
+_Static_assert(sizeof(struct nfc_section) == 24, "nfc_section size");
+
+#define NFC_SEC_CONFIG 1 /* 1 x struct nascar_slot_cfg */
+#define NFC_SEC_IFACES 2 /* struct nfc_iface */
+#define NFC_SEC_ALLOW 3 /* struct nascar_allow_key, slot 0 */
+#define NFC_SEC_CLASSES 4 /* struct nfc_class */
+#define NFC_SEC_FLOWS 5 /* struct nfc_flow, nflows + 1 (default last) */
+#define NFC_SEC_ADDR 6 /* struct nfc_addr_entry, slot 0 */
+#define NFC_SEC_PORTS 7 /* struct nfc_port_range */
+#define NFC_SEC_PROTO 8 /* 256 x __u32 */
+#define NFC_SEC_INIF 9 /* NASCAR_MAX_IFACES x __u32 */
+#define NFC_SEC_BITMAPS 10 /* struct nascar_bitmap */
+#define NFC_SEC_MAX 10
+
+struct nfc_iface {
+	char name[NASCAR_IFNAMSIZ];
+	struct nascar_iface val; /* flags: NASCAR_IF_ALLOW_SRC only */
+};
+_Static_assert(sizeof(struct nfc_iface) == 24, "nfc_iface size");
+
+struct nfc_class {
+	char name[NASCAR_CLASS_NAMSIZ];
+	struct nascar_class val;
+};
+_Static_assert(sizeof(struct nfc_class) == 48, "nfc_class size");
+
+/* Flow descriptions for dump, stats and classify's output.  The matching
+ * itself uses only the tables; these fields say what the source said. */
+#define NFC_FLOW_QUOTED 0x01 /* name was a quoted string */
+#define NFC_FLOW_IN_ANY 0xff
+
+struct nfc_flow {
+	char name[NASCAR_FLOW_NAMSIZ];
+	struct nascar_rule rule;
+	__u8 flags; /* NFC_FLOW_* */
+	__u8 in_iface; /* NFC_FLOW_IN_ANY or iface id */
+	__u8 proto_any; /* 1 when proto is any */
+	__u8 proto;
+	__u8 src_family; /* 0 any, NASCAR_FAM_* */
+	__u8 src_len;
+	__u8 dst_family;
+	__u8 dst_len;
+	__u8 src[16];
+	__u8 dst[16];
+	__u16 sport_lo, sport_hi, dport_lo, dport_hi;
+	__u32 line; /* source line of the flow, 0 for the default */
+	__u32 pad0[2];
+};
+_Static_assert(sizeof(struct nfc_flow) == 128, "nfc_flow size");
+
+struct nfc_addr_entry {
+	struct nascar_addr_key key;
+	__u32 bitmap;
+};
+_Static_assert(sizeof(struct nfc_addr_entry) == 28, "nfc_addr_entry size");
+
+/* Ports [lo, hi] of field dim map to bitmap; ranges cover 0..65535 once per
+ * dim, in ascending order. */
+struct nfc_port_range {
+	__u16 lo;
+	__u16 hi;
+	__u8 dim;
+	__u8 pad0[3];
+	__u32 bitmap;
+};
+_Static_assert(sizeof(struct nfc_port_range) == 12, "nfc_port_range size");
+
+#endif /* NASCAR_ABI_H */
