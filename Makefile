@@ -130,7 +130,7 @@ $(O)/%.skel.h: $(O)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@
 
-$(RUNTIME_OBJS) $(O)/tests/bpf/%.o: | $(BPF_SKELS)
+$(RUNTIME_OBJS) $(BPFTEST_SRCS:%.c=$(O)/%.o): | $(BPF_SKELS)
 
 $(O)/nascar-apply: $(RUNTIME_OBJS) $(LIBNASCAR)
 	$(call msg,LINK,$@)

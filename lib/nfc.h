@@ -54,6 +54,8 @@ int nfc_build(const struct policy *p, void **buf, size_t *size, char *err, size_
 int nfc_parse(void *buf, size_t size, struct nfc_image *img, char *err, size_t errlen);
 int nfc_load_file(const char *path, struct nfc_image *img, char *err, size_t errlen);
 void nfc_image_free(struct nfc_image *img);
+/* Frees the lookup structure nfc_classify() builds (internal). */
+void nfc_lpm_free(void *lpm);
 /* Writes atomically (temp file + rename); path "-" is standard output. */
 int nfc_write_file(const char *path, const void *buf, size_t size, char *err, size_t errlen);
 
