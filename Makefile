@@ -79,9 +79,12 @@ BPFTEST_BIN := $(if $(BPFTEST_SRCS),$(O)/tests/bpf_tests)
 
 FUZZ_SRCS := $(wildcard tests/fuzz/*.c)
 
+BENCH_SRCS := $(wildcard bench/*.c)
+BENCH_BINS := $(BENCH_SRCS:bench/%.c=$(O)/bench/%)
+
 PROGRAMS := $(O)/nascarc $(if $(RUNTIME_SRCS),$(O)/nascar-apply)
 
-all: $(PROGRAMS) $(BPF_OBJS) $(BPF_SKELS) $(TOOLS) $(UNIT_BINS) $(BPFTEST_BIN)
+all: $(PROGRAMS) $(BPF_OBJS) $(BPF_SKELS) $(TOOLS) $(UNIT_BINS) $(BPFTEST_BIN) $(BENCH_BINS)
 
 # ---- userspace ----------------------------------------------------------
 
@@ -146,6 +149,12 @@ $(O)/tools/%: tools/%.c
 $(O)/tests/test_%: $(O)/tests/unit/test_%.o $(COMPILER_LIB_OBJS) $(LIBNASCAR)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ -o $@
+
+$(O)/bench/%: $(O)/bench/%.o $(RUNTIME_LIB_OBJS) $(LIBNASCAR)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ $(LIBBPF_LIBS) -o $@
+
+$(BENCH_SRCS:%.c=$(O)/%.o): | $(BPF_SKELS)
 
 $(O)/tests/unit/%.o: | $(O)/compiler/parser.h $(O)/compiler/lexer.h
 
