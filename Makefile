@@ -29,7 +29,7 @@ endif
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2
 CFLAGS ?= -O2 -g
-BASE_CFLAGS := -std=gnu11 $(CFLAGS) -Iinclude -Ilib -I$(O) -I$(O)/compiler -MMD -MP
+BASE_CFLAGS := -std=gnu11 $(CFLAGS) -Iinclude -Ilib -Icompiler -I$(O) -I$(O)/compiler -MMD -MP
 ifeq ($(SAN),1)
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 endif
