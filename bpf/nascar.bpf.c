@@ -1,0 +1,316 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * nascar.bpf.c - the two entry points of the Nascar fast path:
+ * SEC("xdp") nascar_xdp and SEC("tc") nascar_tc (clsact ingress).
+ * The logic lives in fwd.h (decision) and parse.h (parser); see fwd.h for
+ * the order of checks and the cache rules.
+ */
+#include <linux/bpf.h>
+#include <linux/pkt_cls.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include "nascar_abi.h"
+#define NASCAR_CSUM_IMPL
+#include "maps.h"
+#include "parse.h"
+#include "fwd.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* XDP hands a packet on.  With TC attached behind it (hybrid), TC counts
+ * and finishes the job; the metadata says which rule XDP found (or that XDP
+ * already sent it to the stack: NASCAR_META_RULE_STACK). */
+static __always_inline int xdp_pass(struct xdp_md *ctx, __u8 iflags, __u32 rule, __u32 gen)
+{
+	struct nascar_meta *m;
+	void *data;
+
+	if (!(iflags & NASCAR_IF_TC))
+		return XDP_PASS;
+	if (bpf_xdp_adjust_meta(ctx, -(int)sizeof(*m)))
+		return XDP_PASS;
+	data = (void *)(long)ctx->data;
+	m = (void *)(long)ctx->data_meta;
+	if ((void *)(m + 1) > data)
+		return XDP_PASS;
+	m->magic = NASCAR_META_MAGIC;
+	m->rule = rule;
+	m->generation = gen;
+	return XDP_PASS;
+}
+
+#define RET_PASS(xdp) ((xdp) ? XDP_PASS : TC_ACT_OK)
+#define RET_DROP(xdp) ((xdp) ? XDP_DROP : TC_ACT_SHOT)
+
+static __always_inline int nascar_run(void *ctx, const int xdp)
+{
+	struct xdp_md *xctx = ctx;
+	struct __sk_buff *skb = ctx;
+	struct nascar_state *st;
+	struct nascar_iface *ifc;
+	struct nascar_ifkey ik;
+	struct nascar_pkt pk;
+	struct nascar_flow_val fv, *cv;
+	struct nascar_route_in rin;
+	struct bpf_fib_lookup fib;
+	void *data, *data_end;
+	__u32 zero = 0, slot, gen, ifid, ifindex, rule, meta_rule = NASCAR_NO_RULE;
+	__u8 iflags;
+	__u64 len, now;
+	int r, have_nh = 0;
+
+	if (xdp) {
+		data = (void *)(long)xctx->data;
+		data_end = (void *)(long)xctx->data_end;
+		ifindex = xctx->ingress_ifindex;
+		len = data_end - data;
+	} else {
+		data = (void *)(long)skb->data;
+		data_end = (void *)(long)skb->data_end;
+		ifindex = skb->ifindex;
+		len = skb->len;
+	}
+
+	st = bpf_map_lookup_elem(&nascar_state, &zero);
+	if (!st)
+		return RET_PASS(xdp);
+	slot = st->active_slot & 1;
+	gen = st->generation;
+	ik.ifindex = ifindex;
+	ik.slot = slot;
+	ifc = bpf_map_lookup_elem(&nascar_ifaces, &ik);
+	if (!ifc)
+		return RET_PASS(xdp);
+	ifid = ifc->id & (NASCAR_MAX_IFACES - 1);
+	iflags = ifc->flags;
+
+	if (!xdp) {
+		/* hand-over from XDP */
+		struct nascar_meta *m = (void *)(long)skb->data_meta;
+
+		if ((void *)(m + 1) <= data && m->magic == NASCAR_META_MAGIC &&
+		    m->generation == gen) {
+			if (m->rule == NASCAR_META_RULE_STACK)
+				return TC_ACT_OK;
+			if (m->rule < NASCAR_NRULES)
+				meta_rule = m->rule;
+		}
+	}
+
+	__builtin_memset(&pk, 0, sizeof(pk));
+	r = nascar_parse(data, data_end, &pk);
+	if (r == NP_OTHER || r == NP_ND) {
+		nascar_count(slot, ifid, NASCAR_NO_RULE, NASCAR_NO_CLASS, CNT_STACK, len);
+		return xdp ? xdp_pass(xctx, iflags, NASCAR_META_RULE_STACK, gen) : TC_ACT_OK;
+	}
+	pk.key.ifindex = ifindex;
+
+	cv = 0;
+	if (r == NP_OK && !(nascar_debug & NASCAR_DBG_NO_CACHE))
+		cv = bpf_map_lookup_elem(&nascar_flows, &pk.key);
+	if (cv && cv->generation == gen) {
+		fv = *cv;
+		if ((fv.verdict == NASCAR_V_FORWARD ||
+		     (fv.verdict == NASCAR_V_STACK && fv.stack_reason != NASCAR_SR_RULE)) &&
+		    (now = bpf_ktime_get_coarse_ns()) - fv.fib_ns > NASCAR_FIB_TTL_NS) {
+			rin.slot = slot;
+			rin.in_ifindex = ifindex;
+			rin.iflags = iflags;
+			rin.xdp = xdp;
+			rin.refresh = 1;
+			if (nascar_route(ctx, &pk, &rin, &fv, &fib) == ROUTE_OK) {
+				fv.fib_ns = now;
+				have_nh = 1;
+				bpf_map_update_elem(&nascar_flows, &pk.key, &fv, BPF_ANY);
+			} else {
+				/* too big for XDP: hand on, route again next time */
+				nascar_count(slot, ifid, fv.rule, fv.class_id, CNT_STACK, len);
+				if (xdp)
+					return xdp_pass(xctx, iflags, fv.rule, gen);
+				return TC_ACT_OK;
+			}
+		}
+		rule = fv.rule;
+	} else {
+		struct nascar_rule *ru;
+		struct nascar_class *cl;
+		__u32 k;
+
+		if ((iflags & NASCAR_IF_ALLOW_SRC) && meta_rule == NASCAR_NO_RULE &&
+		    !nascar_allowed(slot, ifid, &pk)) {
+			nascar_count(slot, ifid, NASCAR_NO_RULE, NASCAR_NO_CLASS, CNT_SPOOF, len);
+			return RET_DROP(xdp);
+		}
+		if (r != NP_OK) {
+			nascar_count(slot, ifid, NASCAR_NO_RULE, NASCAR_NO_CLASS, CNT_STACK, len);
+			return xdp ? xdp_pass(xctx, iflags, NASCAR_META_RULE_STACK, gen) : TC_ACT_OK;
+		}
+
+		rule = meta_rule != NASCAR_NO_RULE ? meta_rule : nascar_classify(slot, ifid, &pk);
+		if (rule > NASCAR_RULE_DEFAULT) {
+			nascar_count(slot, ifid, NASCAR_NO_RULE, NASCAR_NO_CLASS, CNT_STACK, len);
+			return xdp ? xdp_pass(xctx, iflags, NASCAR_META_RULE_STACK, gen) : TC_ACT_OK;
+		}
+		k = slot * NASCAR_NRULES + rule;
+		ru = bpf_map_lookup_elem(&nascar_rules, &k);
+		if (!ru) {
+			nascar_count(slot, ifid, NASCAR_NO_RULE, NASCAR_NO_CLASS, CNT_STACK, len);
+			return RET_PASS(xdp);
+		}
+		__builtin_memset(&fv, 0, sizeof(fv));
+		fv.generation = gen;
+		fv.rule = rule;
+		fv.class_id = ru->class_id;
+		fv.dscp = NASCAR_DSCP_KEEP;
+		if (ru->class_id < NASCAR_MAX_CLASSES) {
+			k = slot * NASCAR_MAX_CLASSES + ru->class_id;
+			cl = bpf_map_lookup_elem(&nascar_classes, &k);
+			if (cl) {
+				fv.priority = cl->priority;
+				fv.dscp = cl->dscp;
+				if (cl->rate)
+					fv.flags |= NASCAR_FV_POLICE;
+			}
+		}
+		if (ru->action == NASCAR_ACT_DROP) {
+			fv.verdict = NASCAR_V_DROP;
+		} else if (ru->action == NASCAR_ACT_FORWARD) {
+			rin.slot = slot;
+			rin.in_ifindex = ifindex;
+			rin.iflags = iflags;
+			rin.xdp = xdp;
+			rin.refresh = 0;
+			if (nascar_route(ctx, &pk, &rin, &fv, &fib) != ROUTE_OK) {
+				/* too big for XDP and nothing known yet: hand on, no entry */
+				if (xdp && (iflags & NASCAR_IF_TC))
+					return xdp_pass(xctx, iflags, rule, gen);
+				nascar_count(slot, ifid, rule, fv.class_id, CNT_STACK, len);
+				return xdp ? xdp_pass(xctx, iflags, NASCAR_META_RULE_STACK, gen)
+					   : TC_ACT_OK;
+			}
+			have_nh = 1;
+			fv.fib_ns = bpf_ktime_get_coarse_ns();
+		} else {
+			fv.verdict = NASCAR_V_STACK;
+			fv.stack_reason = NASCAR_SR_RULE;
+		}
+		bpf_map_update_elem(&nascar_flows, &pk.key, &fv, BPF_ANY);
+	}
+
+	/* ---- act ---- */
+	if (fv.verdict == NASCAR_V_DROP) {
+		nascar_count(slot, ifid, rule, fv.class_id, CNT_DROP, len);
+		return RET_DROP(xdp);
+	}
+	if (fv.verdict != NASCAR_V_FORWARD) {
+		nascar_count(slot, ifid, rule, fv.class_id, CNT_STACK, len);
+		return xdp ? xdp_pass(xctx, iflags, NASCAR_META_RULE_STACK, gen) : TC_ACT_OK;
+	}
+	if (pk.ttl <= 1) {
+		nascar_count(slot, ifid, rule, fv.class_id, CNT_STACK, len);
+		return xdp ? xdp_pass(xctx, iflags, NASCAR_META_RULE_STACK, gen) : TC_ACT_OK;
+	}
+
+	if (xdp) {
+		struct ethhdr *eth = data;
+
+		/* what XDP cannot take goes on to TC (or the stack) */
+		if ((fv.flags & NASCAR_FV_NEED_TC) || pk.l3_len > fv.mtu ||
+		    bpf_redirect_map(&nascar_devmap, fv.ifindex, XDP_PASS) != XDP_REDIRECT) {
+			if (!(iflags & NASCAR_IF_TC))
+				nascar_count(slot, ifid, rule, fv.class_id, CNT_STACK, len);
+			return xdp_pass(xctx, iflags, rule, gen);
+		}
+		if ((iflags & NASCAR_IF_XDP_NATIVE) && ifc->role == NASCAR_ROLE_GUEST &&
+		    (pk.proto == IPPROTO_TCP || pk.proto == IPPROTO_UDP) &&
+		    len <= NASCAR_CSUM_MAX_FRAME && xdp_fix_l4_csum(xctx, &pk, data)) {
+			nascar_count(slot, ifid, rule, fv.class_id, CNT_STACK, len);
+			return xdp_pass(xctx, iflags, NASCAR_META_RULE_STACK, gen);
+		}
+		if ((fv.flags & NASCAR_FV_POLICE) && !police_take(slot, fv.class_id, len)) {
+			nascar_count(slot, ifid, rule, fv.class_id, CNT_POLICE, len);
+			return XDP_DROP;
+		}
+		if ((void *)(eth + 1) > data_end)
+			return XDP_PASS;
+		if (pk.family == NASCAR_FAM_V4) {
+			struct iphdr *ip = (void *)(eth + 1);
+
+			if ((void *)(ip + 1) > data_end)
+				return XDP_PASS;
+			rewrite_ip4(ip, fv.dscp);
+		} else {
+			struct ipv6hdr *ip6 = (void *)(eth + 1);
+
+			if ((void *)(ip6 + 1) > data_end)
+				return XDP_PASS;
+			rewrite_ip6(ip6, fv.dscp);
+		}
+		__builtin_memcpy(eth->h_dest, fv.dmac, 6);
+		__builtin_memcpy(eth->h_source, fv.smac, 6);
+		nascar_count(slot, ifid, rule, fv.class_id, CNT_XDP, len);
+		return XDP_REDIRECT;
+	}
+
+	/* TC */
+	if (fv.mtu && !skb->gso_size && pk.l3_len > fv.mtu) {
+		nascar_count(slot, ifid, rule, fv.class_id, CNT_STACK, len);
+		return TC_ACT_OK;
+	}
+	if ((fv.flags & NASCAR_FV_POLICE) && !police_take(slot, fv.class_id, len)) {
+		nascar_count(slot, ifid, rule, fv.class_id, CNT_POLICE, len);
+		return TC_ACT_SHOT;
+	}
+	{
+		struct ethhdr *eth = data;
+
+		if ((void *)(eth + 1) > data_end)
+			return TC_ACT_OK;
+		if (pk.family == NASCAR_FAM_V4) {
+			struct iphdr *ip = (void *)(eth + 1);
+
+			if ((void *)(ip + 1) > data_end)
+				return TC_ACT_OK;
+			rewrite_ip4(ip, fv.dscp);
+		} else {
+			struct ipv6hdr *ip6 = (void *)(eth + 1);
+			__u32 old[2], new[2];
+
+			if ((void *)(ip6 + 1) > data_end)
+				return TC_ACT_OK;
+			__builtin_memcpy(old, ip6, 8);
+			rewrite_ip6(ip6, fv.dscp);
+			__builtin_memcpy(new, ip6, 8);
+			/* keep skb->csum right for CHECKSUM_COMPLETE skbs */
+			bpf_csum_update(skb, bpf_csum_diff(old, 8, new, 8, 0));
+		}
+	}
+	skb->priority = fv.priority;
+	nascar_count(slot, ifid, rule, fv.class_id, CNT_TC, len);
+	if (have_nh && (fv.flags & NASCAR_FV_NEED_TC)) {
+		struct bpf_redir_neigh nh;
+
+		__builtin_memset(&nh, 0, sizeof(nh));
+		if (fib.family == AF_INET) {
+			nh.nh_family = AF_INET;
+			nh.ipv4_nh = fib.ipv4_dst;
+		} else {
+			nh.nh_family = AF_INET6;
+			__builtin_memcpy(nh.ipv6_nh, fib.ipv6_dst, 16);
+		}
+		return bpf_redirect_neigh(fv.ifindex, &nh, sizeof(nh), 0);
+	}
+	return bpf_redirect_neigh(fv.ifindex, 0, 0, 0);
+}
+
+SEC("xdp")
+int nascar_xdp(struct xdp_md *ctx)
+{
+	return nascar_run(ctx, 1);
+}
+
+SEC("tc")
+int nascar_tc(struct __sk_buff *skb)
+{
+	return nascar_run(skb, 0);
+}

@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * parse.h - bounds-checked Ethernet / IPv4 / IPv6 / TCP / UDP / ICMP parser
+ * shared by the XDP and TC entry points.
+ *
+ * Contract: nascar_parse() reads [data, data_end) and never writes.  It
+ * returns one of
+ *   NP_OK      IPv4 without options and not fragmented, or IPv6 whose next
+ *              header is TCP/UDP/ICMPv6, with a complete L4 header inside
+ *              the IP length: every field of pk is set and the packet can be
+ *              classified;
+ *   NP_L3      the IP header is complete (pk->key.src/dst/family are set, so
+ *              allow-src can be checked) but the packet is not classifiable:
+ *              IPv4 options, fragments, other protocols, extension headers,
+ *              truncated L4, IP length larger than the frame;
+ *   NP_ND      IPv6 neighbour discovery (ICMPv6 133..137): always stack;
+ *   NP_OTHER   not IPv4/IPv6 (ARP, VLAN tags, ...) or truncated before the
+ *              end of the IP header: stack.
+ * Ports are left 0 for ICMP/ICMPv6, as the classifier expects.
+ */
+#ifndef NASCAR_BPF_PARSE_H
+#define NASCAR_BPF_PARSE_H
+
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/in.h>
+#include <linux/tcp.h>
+#include <linux/udp.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include "nascar_abi.h"
+
+#define NP_OK 0
+#define NP_L3 1
+#define NP_ND 2
+#define NP_OTHER 3
+
+#ifndef IPPROTO_ICMPV6
+#define IPPROTO_ICMPV6 58
+#endif
+
+#define NASCAR_IP_MF 0x2000
+#define NASCAR_IP_OFFSET 0x1fff
+
+struct nascar_pkt {
+	struct nascar_flow_key key; /* ifindex filled by the caller */
+	void *l3; /* struct iphdr or struct ipv6hdr */
+	void *l4;
+	__u32 l3_len; /* IP total length: header + payload */
+	__u32 l4_len; /* payload length from the IP header */
+	__u8 family; /* NASCAR_FAM_* */
+	__u8 proto;
+	__u8 ttl; /* TTL or hop limit */
+	__u8 pad0;
+};
+
+static __always_inline int nascar_parse_l4(struct nascar_pkt *pk, void *l4, void *data_end)
+{
+	pk->l4 = l4;
+	switch (pk->proto) {
+	case IPPROTO_TCP: {
+		struct tcphdr *th = l4;
+
+		if ((void *)(th + 1) > data_end || pk->l4_len < sizeof(*th))
+			return NP_L3;
+		pk->key.sport = th->source;
+		pk->key.dport = th->dest;
+		return NP_OK;
+	}
+	case IPPROTO_UDP: {
+		struct udphdr *uh = l4;
+
+		if ((void *)(uh + 1) > data_end || pk->l4_len < sizeof(*uh))
+			return NP_L3;
+		pk->key.sport = uh->source;
+		pk->key.dport = uh->dest;
+		return NP_OK;
+	}
+	case IPPROTO_ICMP:
+	case IPPROTO_ICMPV6: {
+		__u8 *t = l4;
+
+		/* type, code, checksum and 4 bytes of rest-of-header */
+		if ((void *)(t + 8) > data_end || pk->l4_len < 8)
+			return NP_L3;
+		if (pk->proto == IPPROTO_ICMPV6 && t[0] >= 133 && t[0] <= 137)
+			return NP_ND;
+		return NP_OK;
+	}
+	}
+	return NP_L3;
+}
+
+static __always_inline int nascar_parse(void *data, void *data_end, struct nascar_pkt *pk)
+{
+	struct ethhdr *eth = data;
+
+	if ((void *)(eth + 1) > data_end)
+		return NP_OTHER;
+
+	if (eth->h_proto == bpf_htons(ETH_P_IP)) {
+		struct iphdr *ip = (void *)(eth + 1);
+		__u32 tot;
+
+		if ((void *)(ip + 1) > data_end || ip->version != 4 || ip->ihl < 5)
+			return NP_OTHER;
+		pk->l3 = ip;
+		pk->family = NASCAR_FAM_V4;
+		pk->key.family = NASCAR_FAM_V4;
+		__builtin_memcpy(pk->key.src, &ip->saddr, 4);
+		__builtin_memcpy(pk->key.dst, &ip->daddr, 4);
+		pk->proto = ip->protocol;
+		pk->key.proto = ip->protocol;
+		pk->ttl = ip->ttl;
+		tot = bpf_ntohs(ip->tot_len);
+		if (ip->ihl != 5 || tot < sizeof(*ip) || (void *)ip + tot > data_end)
+			return NP_L3;
+		if (ip->frag_off & bpf_htons(NASCAR_IP_MF | NASCAR_IP_OFFSET))
+			return NP_L3;
+		pk->l3_len = tot;
+		pk->l4_len = tot - sizeof(*ip);
+		return nascar_parse_l4(pk, ip + 1, data_end);
+	}
+
+	if (eth->h_proto == bpf_htons(ETH_P_IPV6)) {
+		struct ipv6hdr *ip6 = (void *)(eth + 1);
+		__u32 plen;
+
+		if ((void *)(ip6 + 1) > data_end || ip6->version != 6)
+			return NP_OTHER;
+		pk->l3 = ip6;
+		pk->family = NASCAR_FAM_V6;
+		pk->key.family = NASCAR_FAM_V6;
+		__builtin_memcpy(pk->key.src, &ip6->saddr, 16);
+		__builtin_memcpy(pk->key.dst, &ip6->daddr, 16);
+		pk->proto = ip6->nexthdr;
+		pk->key.proto = ip6->nexthdr;
+		pk->ttl = ip6->hop_limit;
+		plen = bpf_ntohs(ip6->payload_len);
+		if ((void *)(ip6 + 1) + plen > data_end)
+			return NP_L3;
+		pk->l3_len = plen + sizeof(*ip6);
+		pk->l4_len = plen;
+		return nascar_parse_l4(pk, ip6 + 1, data_end);
+	}
+
+	return NP_OTHER;
+}
+
+#endif /* NASCAR_BPF_PARSE_H */
