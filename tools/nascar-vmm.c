@@ -739,9 +739,13 @@ int main(int argc, char **argv)
 	if (gen) {
 		if (!go.t.name || !go.sip || !go.dip)
 			die("gen needs --tap, --src-ip and --dst-ip");
-		return do_gen(&go);
+		c = do_gen(&go);
+	} else {
+		if (!fo.a.name || !fo.b.name)
+			die("forward needs --tap-a and --tap-b");
+		c = do_forward(&fo);
 	}
-	if (!fo.a.name || !fo.b.name)
-		die("forward needs --tap-a and --tap-b");
-	return do_forward(&fo);
+	if (orig_netns >= 0)
+		close(orig_netns);
+	return c;
 }
