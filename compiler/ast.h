@@ -94,6 +94,7 @@ struct ast_decl {
 	struct nloc name_loc;
 	char *name; /* NULL for default */
 	int quoted; /* flow name written as a "string" */
+	int broken; /* had a syntax error: statements may be missing */
 	struct ast_stmt *stmts;
 	struct ast_decl *next;
 };

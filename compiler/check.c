@@ -463,10 +463,11 @@ static void check_iface(struct checker *c, size_t idx)
 	snprintf(pi->name, sizeof(pi->name), "%s", d->name);
 	pi->line = (unsigned)d->name_loc.first_line;
 	pi->mode = NASCAR_MODE_AUTO;
-	if (!seen[KW_ROLE])
+	if (!seen[KW_ROLE] && !d->broken)
 		diag_error(c->d, &d->name_loc, "interface '%s' has no 'role' (guest or uplink)",
 			   d->name);
-	else if (!lookup_word(c, &seen[KW_ROLE]->val, "role", roles, ARRAY_SIZE(roles), &v))
+	else if (seen[KW_ROLE] &&
+		 !lookup_word(c, &seen[KW_ROLE]->val, "role", roles, ARRAY_SIZE(roles), &v))
 		pi->role = (uint8_t)v;
 	if (seen[KW_MODE] &&
 	    !lookup_word(c, &seen[KW_MODE]->val, "mode", modes, ARRAY_SIZE(modes), &v))
@@ -522,9 +523,9 @@ static void check_class(struct checker *c, size_t idx)
 	snprintf(pc->name, sizeof(pc->name), "%s", d->name);
 	pc->line = (unsigned)d->name_loc.first_line;
 	pc->dscp = NASCAR_DSCP_KEEP;
-	if (!seen[KW_PRIORITY])
+	if (!seen[KW_PRIORITY] && !d->broken)
 		diag_error(c->d, &d->name_loc, "class '%s' has no 'priority' (0 to 7)", d->name);
-	else if (!check_number(c, &seen[KW_PRIORITY]->val, "priority", 7, &n))
+	else if (seen[KW_PRIORITY] && !check_number(c, &seen[KW_PRIORITY]->val, "priority", 7, &n))
 		pc->priority = (uint8_t)n;
 	if (seen[KW_DSCP]) {
 		const struct ast_value *val = &seen[KW_DSCP]->val;
@@ -623,7 +624,7 @@ static int check_action(struct checker *c, const struct ast_decl *d,
 					     "'class' has no effect with 'action %s'",
 					     seen[KW_ACTION]->val.text);
 		}
-	} else if (*action == NASCAR_ACT_FORWARD && !ok) {
+	} else if (*action == NASCAR_ACT_FORWARD && !ok && !d->broken) {
 		diag_error(c->d, &d->name_loc,
 			   "%s has no 'class' (a class is required when the action is forward)",
 			   what);
@@ -639,7 +640,7 @@ static void check_flow(struct checker *c, size_t idx)
 	const struct ast_stmt *seen[KW__COUNT];
 	const struct ast_stmt *from, *to;
 	char what[96];
-	int errs = c->d->nerrors, v;
+	int errs = c->d->nerrors, v, bad = 0;
 
 	collect_stmts(c, d, seen);
 	snprintf(f->name, sizeof(f->name), "%s", d->name);
@@ -650,10 +651,10 @@ static void check_flow(struct checker *c, size_t idx)
 	f->in_iface = POL_IFACE_ANY;
 	from = seen[KW_FROM];
 	to = seen[KW_TO];
-	if (from)
-		check_prefix(c, from->addrs, &f->src);
-	if (to)
-		check_prefix(c, to->addrs, &f->dst);
+	if (from && check_prefix(c, from->addrs, &f->src))
+		bad = 1;
+	if (to && check_prefix(c, to->addrs, &f->dst))
+		bad = 1;
 	check_ports(c, from, &f->sport_lo, &f->sport_hi);
 	check_ports(c, to, &f->dport_lo, &f->dport_hi);
 	if (seen[KW_PROTO]) {
@@ -680,7 +681,8 @@ static void check_flow(struct checker *c, size_t idx)
 	if ((from && from->has_port) || (to && to->has_port)) {
 		const struct ast_stmt *ps = from && from->has_port ? from : to;
 
-		if (f->proto != 6 && f->proto != 17)
+		if (f->proto != 6 && f->proto != 17 && (!seen[KW_PROTO] || f->proto != POL_PROTO_ANY ||
+							  seen[KW_PROTO]->val.kind == AV_ANY))
 			diag_error(c->d, &ps->port_loc,
 				   "a port needs 'proto tcp' or 'proto udp' in the same flow");
 	}
@@ -691,7 +693,7 @@ static void check_flow(struct checker *c, size_t idx)
 			   f->src.family == NASCAR_FAM_V6 ? "IPv6" : "IPv4");
 		diag_note(c->d, &from->addrs->loc, "'from' is here");
 	}
-	if (c->d->nerrors == errs) {
+	if (c->d->nerrors == errs && !d->broken && !bad) {
 		uint8_t fam = f->src.family ? f->src.family : f->dst.family;
 
 		if ((f->proto == 1 && fam == NASCAR_FAM_V6) ||
@@ -716,7 +718,8 @@ static void check_default(struct checker *c)
 		return;
 	collect_stmts(c, c->deflt, seen);
 	if (!seen[KW_ACTION]) {
-		diag_error(c->d, &c->deflt->loc, "the default block has no 'action'");
+		if (!c->deflt->broken)
+			diag_error(c->d, &c->deflt->loc, "the default block has no 'action'");
 		return;
 	}
 	if (check_action(c, c->deflt, seen, "the default block", &action, &cls))

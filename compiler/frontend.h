@@ -30,6 +30,7 @@ struct parse_ctx {
 	void *scanner;
 	int line, col; /* where the next byte is */
 	struct nloc last; /* the last token returned */
+	int broken; /* a syntax error inside the current block */
 };
 
 int nflow_parse(const char *buf, size_t len, struct diag *d, struct ast_policy *ast);

@@ -25,8 +25,9 @@ static void check_name(struct parse_ctx *pc, const YYLTYPE *loc, const char *nam
 static struct ast_stmt *mk_value(enum ast_kw kw, const YYLTYPE *all, const YYLTYPE *kwloc,
 				 struct ast_value v);
 static struct ast_value mk_name_value(char *s, const YYLTYPE *loc);
-static struct ast_decl *mk_decl(enum ast_decl_kind kind, const YYLTYPE *loc, char *name,
-				const YYLTYPE *name_loc, int quoted, struct ast_stmt *stmts);
+static struct ast_decl *mk_decl(struct parse_ctx *pc, enum ast_decl_kind kind, const YYLTYPE *loc,
+				char *name, const YYLTYPE *name_loc, int quoted,
+				struct ast_stmt *stmts);
 }
 
 %define api.pure full
@@ -81,12 +82,12 @@ policy
 	;
 
 decl
-	: INTERFACE declname block	{ $$ = mk_decl(DECL_IFACE, &@1, $2, &@2, 0, $3); }
-	| CLASS declname block		{ $$ = mk_decl(DECL_CLASS, &@1, $2, &@2, 0, $3); }
-	| FLOW declname block		{ $$ = mk_decl(DECL_FLOW, &@1, $2, &@2, 0, $3); }
-	| FLOW STRING block		{ $$ = mk_decl(DECL_FLOW, &@1, $2, &@2, 1, $3); }
-	| DEFAULT block			{ $$ = mk_decl(DECL_DEFAULT, &@1, NULL, &@1, 0, $2); }
-	| error '}'			{ $$ = NULL; }
+	: INTERFACE declname block	{ $$ = mk_decl(pc, DECL_IFACE, &@1, $2, &@2, 0, $3); }
+	| CLASS declname block		{ $$ = mk_decl(pc, DECL_CLASS, &@1, $2, &@2, 0, $3); }
+	| FLOW declname block		{ $$ = mk_decl(pc, DECL_FLOW, &@1, $2, &@2, 0, $3); }
+	| FLOW STRING block		{ $$ = mk_decl(pc, DECL_FLOW, &@1, $2, &@2, 1, $3); }
+	| DEFAULT block			{ $$ = mk_decl(pc, DECL_DEFAULT, &@1, NULL, &@1, 0, $2); }
+	| error '}'			{ $$ = NULL; pc->broken = 0; }
 	;
 
 /* A name being declared: every keyword and value word is reserved. */
@@ -114,13 +115,13 @@ declname
 
 block
 	: '{' stmts '}'			{ $$ = $2; }
-	| '{' stmts error '}'		{ $$ = $2; }
+	| '{' stmts error '}'		{ $$ = $2; pc->broken = 1; }
 	;
 
 stmts
 	: %empty			{ $$ = NULL; }
 	| stmts stmt			{ $$ = ast_stmt_append($1, $2); }
-	| stmts error ';'		{ $$ = $1; }
+	| stmts error ';'		{ $$ = $1; pc->broken = 1; }
 	;
 
 stmt
@@ -289,8 +290,9 @@ static struct ast_value mk_name_value(char *s, const YYLTYPE *loc)
 	return v;
 }
 
-static struct ast_decl *mk_decl(enum ast_decl_kind kind, const YYLTYPE *loc, char *name,
-				const YYLTYPE *name_loc, int quoted, struct ast_stmt *stmts)
+static struct ast_decl *mk_decl(struct parse_ctx *pc, enum ast_decl_kind kind, const YYLTYPE *loc,
+				char *name, const YYLTYPE *name_loc, int quoted,
+				struct ast_stmt *stmts)
 {
 	struct ast_decl *d = ast_decl_new(kind, loc);
 
@@ -298,6 +300,8 @@ static struct ast_decl *mk_decl(enum ast_decl_kind kind, const YYLTYPE *loc, cha
 	d->name_loc = *name_loc;
 	d->quoted = quoted;
 	d->stmts = stmts;
+	d->broken = pc->broken;
+	pc->broken = 0;
 	return d;
 }
 
