@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * nascar-apply: puts a compiled Nascar policy (.nfc) into the kernel.
+ *
+ *   nascar-apply [OPTIONS] [FILE.nfc]      apply (default NASCAR_DEFAULT_NFC)
+ *   nascar-apply [OPTIONS] status [--json]
+ *   nascar-apply [OPTIONS] stats [--json] [--interval S [--count N]]
+ *   nascar-apply [OPTIONS] detach
+ *
+ * See docs/nascar-apply.8.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "nfc.h"
+#include "log.h"
+#include "rt.h"
+#include "state.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: nascar-apply [OPTIONS] [FILE.nfc]        apply a compiled policy\n"
+		"       nascar-apply [OPTIONS] --dry-run [FILE.nfc]\n"
+		"       nascar-apply [OPTIONS] status [--json]\n"
+		"       nascar-apply [OPTIONS] stats [--json] [--interval S] [--count N]\n"
+		"       nascar-apply [OPTIONS] detach\n"
+		"\n"
+		"FILE.nfc defaults to %s.\n"
+		"options:\n"
+		"  -p, --pin-dir DIR    bpffs directory for pins (default %s)\n"
+		"  -s, --state-dir DIR  state directory (default %s[/<pin dir>])\n"
+		"  -n, --dry-run        say what apply would do, change nothing\n"
+		"  -f, --force          apply even if the same policy is in force\n"
+		"  -j, --json           status/stats as JSON\n"
+		"  -i, --interval S     stats: print rates every S seconds\n"
+		"  -c, --count N        stats: stop after N reports\n"
+		"      --bpf-obj FILE   load this BPF object instead of the built-in one\n"
+		"  -q, --quiet          only errors\n"
+		"  -v, --verbose        more detail (-vv: libbpf's debug output)\n"
+		"  -h, --help\n",
+		NASCAR_DEFAULT_NFC, NASCAR_DEFAULT_PIN_DIR, NASCAR_DEFAULT_STATE_DIR);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option lopts[] = {
+		{ "pin-dir", required_argument, NULL, 'p' },
+		{ "state-dir", required_argument, NULL, 's' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "interval", required_argument, NULL, 'i' },
+		{ "count", required_argument, NULL, 'c' },
+		{ "bpf-obj", required_argument, NULL, 'B' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct rt_opts o;
+	const char *state_dir = NULL, *cmd = NULL, *file = NULL;
+	char *end;
+	int c;
+
+	memset(&o, 0, sizeof(o));
+	snprintf(o.pin_dir, sizeof(o.pin_dir), "%s", NASCAR_DEFAULT_PIN_DIR);
+	/* options may come before or after the command word (GNU getopt permutes) */
+	while ((c = getopt_long(argc, argv, "p:s:nfji:c:qvh", lopts, NULL)) != -1) {
+		switch (c) {
+		case 'p': {
+			size_t len = strlen(optarg);
+
+			while (len > 1 && optarg[len - 1] == '/')
+				len--;
+			if (optarg[0] != '/' || len >= sizeof(o.pin_dir)) {
+				fprintf(stderr, "nascar-apply: --pin-dir needs an absolute path; "
+						"give one under /sys/fs/bpf\n");
+				return 2;
+			}
+			snprintf(o.pin_dir, sizeof(o.pin_dir), "%.*s", (int)len, optarg);
+			break;
+		}
+		case 's':
+			state_dir = optarg;
+			break;
+		case 'n':
+			o.dry_run = 1;
+			break;
+		case 'f':
+			o.force = 1;
+			break;
+		case 'j':
+			o.json = 1;
+			break;
+		case 'i':
+			o.interval = strtod(optarg, &end);
+			if (*end || o.interval <= 0 || o.interval > 86400) {
+				fprintf(stderr, "nascar-apply: bad --interval '%s'; give seconds, "
+						"e.g. 1 or 0.5\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case 'c':
+			o.count = (int)strtol(optarg, &end, 10);
+			if (*end || o.count <= 0) {
+				fprintf(stderr, "nascar-apply: bad --count '%s'; give a positive "
+						"number\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case 'B':
+			o.bpf_obj = optarg;
+			break;
+		case 'q':
+			log_quiet = 1;
+			break;
+		case 'v':
+			log_verbose++;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		const char *w = argv[optind];
+
+		if (!strcmp(w, "status") || !strcmp(w, "stats") || !strcmp(w, "detach") ||
+		    !strcmp(w, "apply"))
+			cmd = argv[optind++];
+		if (optind < argc)
+			file = argv[optind++];
+		if (optind < argc) {
+			fprintf(stderr, "nascar-apply: unexpected argument '%s'; see nascar-apply "
+					"--help\n",
+				argv[optind]);
+			return 2;
+		}
+	}
+	if (!cmd)
+		cmd = "apply";
+	if (file && strcmp(cmd, "apply") != 0) {
+		fprintf(stderr, "nascar-apply: '%s' takes no file; see nascar-apply --help\n", cmd);
+		return 2;
+	}
+	if (state_dir)
+		snprintf(o.state_dir, sizeof(o.state_dir), "%s", state_dir);
+	else
+		state_default_dir(o.state_dir, sizeof(o.state_dir), o.pin_dir);
+	log_setup_libbpf();
+
+	if (!strcmp(cmd, "status"))
+		return cmd_status(&o);
+	if (!strcmp(cmd, "stats"))
+		return cmd_stats(&o);
+	if (!strcmp(cmd, "detach"))
+		return cmd_detach(&o);
+	return cmd_apply(&o, file ? file : NASCAR_DEFAULT_NFC);
+}

@@ -1,0 +1,279 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * probe.c - device facts through the ethtool ioctls, kernel features, and
+ * the auto-mode decision.
+ *
+ * Why the auto rules are what they are (shared/docs/design.md, "What is
+ * already known on this kernel"):
+ *  - native XDP on a guest tap sees frames whose L4 checksum is still
+ *    partial (the guest offloads it) and redirects them broken; the tap's
+ *    TSO and tx-checksum features mirror what the VMM negotiated
+ *    (TUNSETOFFLOAD), so either one on rules native XDP out;
+ *  - generic XDP sees a GSO super-packet as one big frame it cannot
+ *    redirect: with TSO on only TC (bpf_redirect_neigh) takes it whole;
+ *  - native XDP on a veth turns off its peer's TSO and caps the MTU, and a
+ *    native redirect into a veth fails unless its peer runs XDP or has GRO
+ *    on, which cannot be seen from this side: no native XDP where a veth
+ *    would receive the redirect;
+ *  - generic XDP is no faster than TC here, so when native XDP is out the
+ *    choice is TC alone, never a generic hybrid.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <linux/ethtool.h>
+#include <linux/sockios.h>
+#include <bpf/bpf.h>
+#include "nascar_abi.h"
+#include "probe.h"
+
+#ifndef BPF_TCX_INGRESS_VAL
+#define BPF_TCX_INGRESS_VAL 46 /* enum bpf_attach_type, Linux 6.6 */
+#endif
+
+static int ethtool_ioctl(int fd, const char *name, void *data)
+{
+	struct ifreq ifr;
+
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	ifr.ifr_data = data;
+	return ioctl(fd, SIOCETHTOOL, &ifr) < 0 ? -errno : 0;
+}
+
+static int ethtool_value(int fd, const char *name, __u32 cmd)
+{
+	struct ethtool_value ev = { .cmd = cmd };
+
+	if (ethtool_ioctl(fd, name, &ev) < 0)
+		return -1;
+	return ev.data ? 1 : 0;
+}
+
+int probe_dev(const char *name, struct probe_dev *d)
+{
+	struct ethtool_drvinfo di = { .cmd = ETHTOOL_GDRVINFO };
+	struct ifreq ifr;
+	int fd, ret = 0;
+
+	memset(d, 0, sizeof(*d));
+	snprintf(d->name, sizeof(d->name), "%s", name);
+	d->ifindex = (int)if_nametoindex(name);
+	if (!d->ifindex)
+		return -errno;
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (ethtool_ioctl(fd, name, &di) == 0) {
+		snprintf(d->driver, sizeof(d->driver), "%s", di.driver);
+		snprintf(d->bus, sizeof(d->bus), "%s", di.bus_info);
+	}
+	if (strcmp(d->driver, "tun") == 0)
+		d->kind = strcmp(d->bus, "tun") == 0 ? DEV_TUN : DEV_TAP;
+	else if (strcmp(d->driver, "veth") == 0)
+		d->kind = DEV_VETH;
+	else if (d->bus[0] && strcmp(d->bus, "N/A") != 0)
+		d->kind = DEV_PHYS;
+	else
+		d->kind = DEV_OTHER;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	d->mtu = ioctl(fd, SIOCGIFMTU, &ifr) == 0 ? ifr.ifr_mtu : 0;
+	d->tso = ethtool_value(fd, name, ETHTOOL_GTSO);
+	d->gso = ethtool_value(fd, name, ETHTOOL_GGSO);
+	d->gro = ethtool_value(fd, name, ETHTOOL_GGRO);
+	d->txcsum = ethtool_value(fd, name, ETHTOOL_GTXCSUM);
+	close(fd);
+	return ret;
+}
+
+const char *probe_kind_name(int kind)
+{
+	switch (kind) {
+	case DEV_TAP: return "tap";
+	case DEV_TUN: return "tun";
+	case DEV_VETH: return "veth";
+	case DEV_PHYS: return "nic";
+	default: return "virtual";
+	}
+}
+
+int probe_has_tcx(void)
+{
+	static int cached = -1;
+	__u32 cnt = 0;
+	const char *env = getenv("NASCAR_NO_TCX");
+
+	if (cached >= 0)
+		return cached;
+	if (env && *env && strcmp(env, "0") != 0) {
+		cached = 0;
+		return cached;
+	}
+	/* Kernels without tcx refuse to query the attach type (EINVAL). */
+	cached = bpf_prog_query(1 /* lo */, (enum bpf_attach_type)BPF_TCX_INGRESS_VAL, 0, NULL,
+				NULL, &cnt) == 0;
+	return cached;
+}
+
+const char *plan_mode_name(int mode)
+{
+	switch (mode) {
+	case NASCAR_MODE_XDP: return "xdp";
+	case NASCAR_MODE_TC: return "tc";
+	case NASCAR_MODE_HYBRID: return "hybrid";
+	default: return "auto";
+	}
+}
+
+const char *plan_xdp_name(int xdp)
+{
+	return xdp == XDP_NATIVE ? "native" : xdp == XDP_GENERIC ? "generic" : "none";
+}
+
+const char *plan_tc_name(int tc)
+{
+	return tc == TC_TCX ? "tcx" : tc == TC_NETLINK ? "netlink" : "none";
+}
+
+static int guest_offloads(const struct probe_dev *d)
+{
+	return d->tso == 1 || d->txcsum == 1;
+}
+
+/* Index of an interface that cannot take a native XDP redirect, or -1. */
+static int native_egress_blocker(const struct plan_if *ifs, size_t n, size_t self)
+{
+	for (size_t j = 0; j < n; j++) {
+		if (j == self)
+			continue;
+		if (ifs[j].dev.kind != DEV_TAP)
+			return (int)j;
+	}
+	return -1;
+}
+
+static void set(struct plan_if *p, int eff, int xdp, int fallback, int tc)
+{
+	p->eff_mode = eff;
+	p->xdp = xdp;
+	p->xdp_fallback = fallback;
+	p->tc = tc;
+}
+
+static void decide_auto(struct plan_if *ifs, size_t n, size_t i, int tcx)
+{
+	struct plan_if *p = &ifs[i];
+	const struct probe_dev *d = &p->dev;
+	int blk = native_egress_blocker(ifs, n, i);
+	char why_not[160] = "";
+
+	if (blk >= 0)
+		snprintf(why_not, sizeof(why_not),
+			 "a native XDP redirect into %s %s can fail and drop packets",
+			 probe_kind_name(ifs[blk].dev.kind), ifs[blk].dev.name);
+
+	switch (d->kind) {
+	case DEV_TAP:
+		if (guest_offloads(d)) {
+			set(p, NASCAR_MODE_TC, XDP_NONE, 0, tcx);
+			snprintf(p->reason, sizeof(p->reason),
+				 "tap with TSO %s, tx checksum %s: native XDP would forward partial "
+				 "checksums and generic XDP cannot redirect GSO super-packets; TC "
+				 "(bpf_redirect_neigh) takes both whole and TSO stays on",
+				 d->tso == 1 ? "on" : "off", d->txcsum == 1 ? "on" : "off");
+		} else if (blk >= 0) {
+			set(p, NASCAR_MODE_TC, XDP_NONE, 0, tcx);
+			snprintf(p->reason, sizeof(p->reason),
+				 "tap with TSO and tx checksum off, but %s; TC is as fast as "
+				 "generic XDP",
+				 why_not);
+		} else {
+			set(p, NASCAR_MODE_HYBRID, XDP_NATIVE, 1, tcx);
+			snprintf(p->reason, sizeof(p->reason),
+				 "tap with TSO and tx checksum off: native XDP forwards small "
+				 "frames, TC takes what XDP hands on (large frames, cold "
+				 "neighbours)");
+		}
+		break;
+	case DEV_VETH:
+		if (d->tso == 1 || d->txcsum == 1) {
+			set(p, NASCAR_MODE_TC, XDP_NONE, 0, tcx);
+			snprintf(p->reason, sizeof(p->reason),
+				 "veth with TSO %s, tx checksum %s: native XDP here would turn off "
+				 "its peer's TSO and generic XDP cannot redirect GSO "
+				 "super-packets; TC keeps TSO",
+				 d->tso == 1 ? "on" : "off", d->txcsum == 1 ? "on" : "off");
+		} else if (blk >= 0) {
+			set(p, NASCAR_MODE_TC, XDP_NONE, 0, tcx);
+			snprintf(p->reason, sizeof(p->reason), "veth with TSO off, but %s",
+				 why_not);
+		} else if (d->mtu > 3500) {
+			set(p, NASCAR_MODE_TC, XDP_NONE, 0, tcx);
+			snprintf(p->reason, sizeof(p->reason),
+				 "veth with MTU %d: native XDP would cap it near 3.5 KB", d->mtu);
+		} else {
+			set(p, NASCAR_MODE_HYBRID, XDP_NATIVE, 1, tcx);
+			snprintf(p->reason, sizeof(p->reason),
+				 "veth with TSO and tx checksum off: native XDP forwards, TC takes "
+				 "what XDP hands on");
+		}
+		break;
+	case DEV_PHYS:
+		if (blk >= 0) {
+			set(p, NASCAR_MODE_TC, XDP_NONE, 0, tcx);
+			snprintf(p->reason, sizeof(p->reason), "NIC (driver %s), but %s",
+				 d->driver, why_not);
+		} else {
+			/* Generic XDP on a NIC runs after GRO: no gain, so native or nothing. */
+			set(p, NASCAR_MODE_HYBRID, XDP_NATIVE, 0, tcx);
+			snprintf(p->reason, sizeof(p->reason),
+				 "NIC (driver %s): native XDP sees frames before GRO; TC takes GSO "
+				 "and cold neighbours (TC only if the driver has no native XDP)",
+				 d->driver);
+		}
+		break;
+	default:
+		set(p, NASCAR_MODE_TC, XDP_NONE, 0, tcx);
+		snprintf(p->reason, sizeof(p->reason),
+			 "%s device (driver %s): TC handles every packet shape",
+			 probe_kind_name(d->kind), d->driver[0] ? d->driver : "unknown");
+		break;
+	}
+}
+
+void plan_decide(struct plan_if *ifs, size_t n, int has_tcx)
+{
+	int tcx = has_tcx ? TC_TCX : TC_NETLINK;
+
+	for (size_t i = 0; i < n; i++) {
+		struct plan_if *p = &ifs[i];
+		const struct probe_dev *d = &p->dev;
+
+		switch (p->mode) {
+		case NASCAR_MODE_XDP:
+			set(p, NASCAR_MODE_XDP, XDP_NATIVE, 1, TC_NONE);
+			snprintf(p->reason, sizeof(p->reason), "the policy says xdp%s",
+				 (d->kind == DEV_TAP && guest_offloads(d))
+					 ? " (this tap has TSO or tx checksum offload on: frames "
+					   "XDP hands on take the kernel's path)"
+					 : "");
+			break;
+		case NASCAR_MODE_TC:
+			set(p, NASCAR_MODE_TC, XDP_NONE, 0, tcx);
+			snprintf(p->reason, sizeof(p->reason), "the policy says tc");
+			break;
+		case NASCAR_MODE_HYBRID:
+			set(p, NASCAR_MODE_HYBRID, XDP_NATIVE, 1, tcx);
+			snprintf(p->reason, sizeof(p->reason), "the policy says hybrid");
+			break;
+		default:
+			decide_auto(ifs, n, i, tcx);
+			break;
+		}
+	}
+}

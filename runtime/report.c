@@ -1,0 +1,470 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * report.c - nascar-apply status and stats: read-only views of the pins
+ * and the state directory.
+ */
+#include <errno.h>
+#include <linux/if_link.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "nascar_abi.h"
+#include "nfc.h"
+#include "attach.h"
+#include "load.h"
+#include "log.h"
+#include "probe.h"
+#include "rt.h"
+#include "state.h"
+
+static void json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
+static int open_pins(struct rt_opts *o, struct rt_bpf *b, struct nascar_state *ns,
+		     struct nascar_slot_cfg *cfg)
+{
+	char err[512];
+	__u32 k = 0;
+
+	load_init(b);
+	if (!load_pins_exist(o->pin_dir))
+		return -ENOENT;
+	if (load_pinned(b, o->pin_dir, err, sizeof(err)) < 0) {
+		pr_err("%s; the pins under %s are incomplete: apply again or detach", err,
+		       o->pin_dir);
+		return -EINVAL;
+	}
+	memset(ns, 0, sizeof(*ns));
+	memset(cfg, 0, sizeof(*cfg));
+	bpf_map_lookup_elem(b->map[M_STATE], &k, ns);
+	k = ns->active_slot & 1;
+	bpf_map_lookup_elem(b->map[M_SLOTS], &k, cfg);
+	return 0;
+}
+
+/* ---- status ------------------------------------------------------------- */
+
+int cmd_status(struct rt_opts *o)
+{
+	struct nascar_state ns;
+	struct nascar_slot_cfg cfg;
+	struct rt_state st;
+	struct rt_bpf b;
+	char err[512];
+	int ret;
+
+	ret = open_pins(o, &b, &ns, &cfg);
+	if (ret == -EINVAL)
+		return 1;
+	if (state_read(o->state_dir, &st, err, sizeof(err)) < 0)
+		memset(&st, 0, sizeof(st));
+	if (ret == -ENOENT) {
+		if (o->json)
+			printf("{\"applied\":false,\"pin_dir\":\"%s\"}\n", o->pin_dir);
+		else
+			printf("no policy applied (no pins under %s)\n", o->pin_dir);
+		return 0;
+	}
+	if (o->json) {
+		printf("{\"applied\":true,\"pin_dir\":");
+		json_str(stdout, o->pin_dir);
+		printf(",\"state_dir\":");
+		json_str(stdout, o->state_dir);
+		printf(",\"source\":");
+		json_str(stdout, st.source);
+		printf(",\"source_hash\":\"%016llx\",\"generation\":%u,\"active_slot\":%u,"
+		       "\"flows\":%u,\"classes\":%u,\"interfaces\":[",
+		       (unsigned long long)cfg.source_hash, ns.generation, ns.active_slot & 1,
+		       cfg.nflows, cfg.nclasses);
+	} else {
+		printf("pins:        %s\n", o->pin_dir);
+		printf("state:       %s/%s\n", o->state_dir, NASCAR_STATE_FILE);
+		printf("policy:      %016llx (%s)\n", (unsigned long long)cfg.source_hash,
+		       st.source[0] ? st.source : "source unknown");
+		printf("generation:  %u, active slot %u, %u flows, %u classes\n", ns.generation,
+		       ns.active_slot & 1, cfg.nflows, cfg.nclasses);
+	}
+	for (size_t i = 0; i < st.nifaces; i++) {
+		struct st_iface *s = &st.ifaces[i];
+		char path[PATH_MAX];
+		__u32 xid = 0, tid = 0, id;
+		int xdp = XDP_NONE, tc = TC_NONE, mode;
+
+		state_link_path(path, sizeof(path), o->pin_dir, "xdp", s->ifindex);
+		if (link_alive(path, s->ifindex, &xid)) {
+			xdp = XDP_GENERIC;
+			if (xdp_query(s->ifindex, &id, &mode) == 0 && mode == XDP_ATTACHED_DRV)
+				xdp = XDP_NATIVE;
+		}
+		state_link_path(path, sizeof(path), o->pin_dir, "tc", s->ifindex);
+		if (link_alive(path, s->ifindex, &tid))
+			tc = TC_TCX;
+		else if (tc_netlink_alive(s->ifindex, &tid))
+			tc = TC_NETLINK;
+		if (o->json) {
+			printf("%s{\"name\":", i ? "," : "");
+			json_str(stdout, s->name);
+			printf(",\"ifindex\":%d,\"id\":%d,\"role\":\"%s\",\"policy_mode\":\"%s\","
+			       "\"mode\":\"%s\",\"xdp\":\"%s\",\"xdp_prog_id\":%u,\"tc\":\"%s\","
+			       "\"tc_prog_id\":%u,\"reason\":",
+			       s->ifindex, s->id, s->role ? nfc_role_name(s->role) : "",
+			       plan_mode_name(s->mode), plan_mode_name(s->eff_mode),
+			       plan_xdp_name(xdp), xid, plan_tc_name(tc), tid);
+			json_str(stdout, s->reason);
+			printf("}");
+		} else {
+			printf("%s (ifindex %d, %s): %s: xdp %s", s->name, s->ifindex,
+			       s->role ? nfc_role_name(s->role) : "?", plan_mode_name(s->eff_mode),
+			       plan_xdp_name(xdp));
+			if (xid)
+				printf(" prog %u", xid);
+			printf(", tc %s", plan_tc_name(tc));
+			if (tid)
+				printf(" prog %u", tid);
+			printf("\n    %s\n", s->reason);
+			if ((s->xdp && !xdp) || (s->tc && !tc))
+				printf("    warning: a hook nascar-apply attached is gone; apply "
+				       "again\n");
+		}
+	}
+	if (o->json)
+		printf("]}\n");
+	load_close(&b);
+	return 0;
+}
+
+/* ---- stats -------------------------------------------------------------- */
+
+static int ncpus;
+
+static int sum_counters(int fd, __u32 key, struct nascar_counters *out)
+{
+	struct nascar_counters *v = calloc((size_t)ncpus, sizeof(*v));
+	int ret = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (!v)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(fd, &key, v) < 0) {
+		ret = -errno;
+	} else {
+		for (int c = 0; c < ncpus; c++) {
+			__u64 *d = (__u64 *)out;
+			const __u64 *s = (const __u64 *)&v[c];
+
+			for (size_t j = 0; j < sizeof(*out) / 8; j++)
+				d[j] += s[j];
+		}
+	}
+	free(v);
+	return ret;
+}
+
+struct row {
+	char name[NASCAR_FLOW_NAMSIZ + 16];
+	const char *kind; /* flow, class, iface */
+	const char *action;
+	const char *cls;
+	struct nascar_counters c;
+};
+
+struct snap {
+	size_t n;
+	struct row *rows;
+	struct nascar_state ns;
+	struct nascar_slot_cfg cfg;
+	double t;
+};
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int take_snap(struct rt_opts *o, struct rt_bpf *b, struct nfc_image *img, int have_img,
+		     struct snap *s)
+{
+	__u32 k = 0, slot;
+	size_t cap, nflows, nclasses, nifaces;
+
+	memset(s, 0, sizeof(*s));
+	bpf_map_lookup_elem(b->map[M_STATE], &k, &s->ns);
+	slot = s->ns.active_slot & 1;
+	bpf_map_lookup_elem(b->map[M_SLOTS], &slot, &s->cfg);
+	s->t = now_s();
+	nflows = s->cfg.nflows;
+	nclasses = s->cfg.nclasses;
+	nifaces = s->cfg.nifaces;
+	cap = nflows + 1 + nclasses + nifaces;
+	s->rows = calloc(cap, sizeof(*s->rows));
+	if (!s->rows)
+		return -ENOMEM;
+	for (size_t i = 0; i <= nflows; i++) {
+		struct row *r = &s->rows[s->n++];
+		__u32 rule = i == nflows ? NASCAR_RULE_DEFAULT : (__u32)i;
+		const struct nfc_flow *f = NULL;
+
+		if (have_img && i < img->nflows)
+			f = &img->flows[i == nflows ? img->nflows - 1 : i];
+		r->kind = "flow";
+		if (i == nflows)
+			snprintf(r->name, sizeof(r->name), "(default)");
+		else if (f)
+			snprintf(r->name, sizeof(r->name), "%.*s", NASCAR_FLOW_NAMSIZ, f->name);
+		else
+			snprintf(r->name, sizeof(r->name), "flow#%zu", i);
+		r->action = f ? nfc_action_name(f->rule.action) : "";
+		r->cls = "";
+		if (f && f->rule.class_id != NASCAR_NO_CLASS && f->rule.class_id < img->nclasses)
+			r->cls = img->classes[f->rule.class_id].name;
+		sum_counters(b->map[M_FSTATS], slot * NASCAR_NRULES + rule, &r->c);
+	}
+	for (size_t i = 0; i < nclasses; i++) {
+		struct row *r = &s->rows[s->n++];
+
+		r->kind = "class";
+		if (have_img && i < img->nclasses)
+			snprintf(r->name, sizeof(r->name), "%.*s", NASCAR_CLASS_NAMSIZ,
+				 img->classes[i].name);
+		else
+			snprintf(r->name, sizeof(r->name), "class#%zu", i);
+		r->action = "";
+		r->cls = "";
+		sum_counters(b->map[M_CSTATS], slot * NASCAR_MAX_CLASSES + (__u32)i, &r->c);
+	}
+	for (size_t i = 0; i < nifaces; i++) {
+		struct row *r = &s->rows[s->n++];
+		__u32 id = (__u32)i;
+
+		r->kind = "iface";
+		if (have_img && i < img->nifaces) {
+			snprintf(r->name, sizeof(r->name), "%.*s", NASCAR_IFNAMSIZ,
+				 img->ifaces[i].name);
+			id = img->ifaces[i].val.id;
+		} else {
+			snprintf(r->name, sizeof(r->name), "iface#%zu", i);
+		}
+		r->action = "";
+		r->cls = "";
+		sum_counters(b->map[M_ISTATS], slot * NASCAR_MAX_IFACES + id, &r->c);
+	}
+	(void)o;
+	return 0;
+}
+
+static const char *const cnames[] = { "xdp_pkts",    "xdp_bytes",    "tc_pkts",
+				      "tc_bytes",    "stack_pkts",   "stack_bytes",
+				      "drop_pkts",   "drop_bytes",   "police_pkts",
+				      "police_bytes", "spoof_pkts",  "spoof_bytes" };
+
+static void print_json(const struct snap *s, const struct snap *prev, double dt,
+		       const char *names)
+{
+	printf("{\"generation\":%u,\"active_slot\":%u,\"source_hash\":\"%016llx\",\"names\":",
+	       s->ns.generation, s->ns.active_slot & 1, (unsigned long long)s->cfg.source_hash);
+	json_str(stdout, names);
+	if (prev)
+		printf(",\"interval\":%.3f", dt);
+	const char *kinds[] = { "flow", "class", "iface" };
+	const char *keys[] = { "flows", "classes", "interfaces" };
+
+	for (int k = 0; k < 3; k++) {
+		int first = 1;
+
+		printf(",\"%s\":[", keys[k]);
+		for (size_t i = 0; i < s->n; i++) {
+			const struct row *r = &s->rows[i];
+			const __u64 *c = (const __u64 *)&r->c;
+
+			if (strcmp(r->kind, kinds[k]) != 0)
+				continue;
+			printf("%s{\"name\":", first ? "" : ",");
+			first = 0;
+			json_str(stdout, r->name);
+			if (k == 0) {
+				printf(",\"action\":");
+				json_str(stdout, r->action);
+				printf(",\"class\":");
+				json_str(stdout, r->cls);
+			}
+			for (size_t j = 0; j < 12; j++) {
+				if (prev && i < prev->n) {
+					const __u64 *p = (const __u64 *)&prev->rows[i].c;
+
+					printf(",\"%s_per_s\":%.1f", cnames[j],
+					       (double)(c[j] - p[j]) / dt);
+				} else {
+					printf(",\"%s\":%llu", cnames[j], (unsigned long long)c[j]);
+				}
+			}
+			printf("}");
+		}
+		printf("]");
+	}
+	printf("}\n");
+	fflush(stdout);
+}
+
+static void human(char *buf, size_t len, double v)
+{
+	const char *u[] = { "", "k", "M", "G", "T" };
+	int i = 0;
+
+	while (v >= 10000 && i < 4) {
+		v /= 1000;
+		i++;
+	}
+	if (i == 0 && v == (double)(long long)v)
+		snprintf(buf, len, "%.0f", v);
+	else
+		snprintf(buf, len, "%.1f%s", v, u[i]);
+}
+
+static void print_text(const struct snap *s, const struct snap *prev, double dt, const char *names)
+{
+	const char *kinds[] = { "flow", "class", "iface" };
+	const char *heads[] = { "FLOW", "CLASS", "INTERFACE" };
+
+	printf("generation %u, slot %u, policy %016llx%s%s%s\n", s->ns.generation,
+	       s->ns.active_slot & 1, (unsigned long long)s->cfg.source_hash,
+	       names[0] ? " (names from " : "", names, names[0] ? ")" : "");
+	if (prev)
+		printf("rates over %.1f s: packets/s (bytes/s)\n", dt);
+	for (int k = 0; k < 3; k++) {
+		printf("%-24s %-8s %-12s %16s %16s %16s %10s %10s %10s\n", heads[k],
+		       k == 0 ? "ACTION" : "", k == 0 ? "CLASS" : "", "XDP", "TC", "STACK", "DROP",
+		       "POLICED", "SPOOFED");
+		for (size_t i = 0; i < s->n; i++) {
+			const struct row *r = &s->rows[i];
+			const __u64 *c = (const __u64 *)&r->c;
+			char col[6][40];
+
+			if (strcmp(r->kind, kinds[k]) != 0)
+				continue;
+			for (int j = 0; j < 6; j++) {
+				double pk = (double)c[2 * j], by = (double)c[2 * j + 1];
+				char a[16], bb[16];
+
+				if (prev && i < prev->n) {
+					const __u64 *p = (const __u64 *)&prev->rows[i].c;
+
+					pk = (double)(c[2 * j] - p[2 * j]) / dt;
+					by = (double)(c[2 * j + 1] - p[2 * j + 1]) / dt;
+				}
+				human(a, sizeof(a), pk);
+				human(bb, sizeof(bb), by);
+				if (j < 3)
+					snprintf(col[j], sizeof(col[j]), "%s (%sB)", a, bb);
+				else
+					snprintf(col[j], sizeof(col[j]), "%s", a);
+			}
+			printf("%-24s %-8s %-12s %16s %16s %16s %10s %10s %10s\n", r->name,
+			       r->action, r->cls, col[0], col[1], col[2], col[3], col[4], col[5]);
+		}
+	}
+	fflush(stdout);
+}
+
+static volatile sig_atomic_t stop_stats;
+
+static void on_sig(int sig)
+{
+	(void)sig;
+	stop_stats = 1;
+}
+
+int cmd_stats(struct rt_opts *o)
+{
+	struct nascar_state ns;
+	struct nascar_slot_cfg cfg;
+	struct nfc_image img;
+	struct rt_bpf b;
+	struct snap cur, prev;
+	char path[PATH_MAX], err[512];
+	int ret, have_img = 0, reports = 0;
+
+	ncpus = libbpf_num_possible_cpus();
+	if (ncpus <= 0) {
+		pr_err("cannot count the possible CPUs; check /sys/devices/system/cpu/possible");
+		return 1;
+	}
+	ret = open_pins(o, &b, &ns, &cfg);
+	if (ret == -ENOENT) {
+		pr_err("no policy applied (no pins under %s); apply one first, or give --pin-dir",
+		       o->pin_dir);
+		return 1;
+	}
+	if (ret < 0)
+		return 1;
+	state_nfc_path(path, sizeof(path), o->state_dir, ns.active_slot & 1);
+	memset(&img, 0, sizeof(img));
+	if (nfc_load_file(path, &img, err, sizeof(err)) == 0 &&
+	    img.hdr->source_hash == cfg.source_hash)
+		have_img = 1;
+	else
+		pr_warn("no copy of the applied policy in %s: flows are shown by number", path);
+	if (!have_img)
+		path[0] = '\0';
+
+	signal(SIGINT, on_sig);
+	signal(SIGTERM, on_sig);
+	if (take_snap(o, &b, &img, have_img, &cur) < 0) {
+		pr_err("out of memory");
+		return 1;
+	}
+	if (o->interval <= 0) {
+		if (o->json)
+			print_json(&cur, NULL, 0, path);
+		else
+			print_text(&cur, NULL, 0, path);
+		free(cur.rows);
+	} else {
+		while (!stop_stats && (o->count <= 0 || reports < o->count)) {
+			struct timespec ts = { .tv_sec = (time_t)o->interval,
+					       .tv_nsec = (long)((o->interval -
+								  (double)(long long)o->interval) *
+								 1e9) };
+
+			nanosleep(&ts, NULL);
+			prev = cur;
+			if (take_snap(o, &b, &img, have_img, &cur) < 0)
+				break;
+			if (cur.ns.generation != prev.ns.generation) {
+				/* a new policy: its counters start over */
+				free(prev.rows);
+				continue;
+			}
+			if (o->json)
+				print_json(&cur, &prev, cur.t - prev.t, path);
+			else
+				print_text(&cur, &prev, cur.t - prev.t, path);
+			free(prev.rows);
+			reports++;
+		}
+		free(cur.rows);
+	}
+	nfc_image_free(&img);
+	load_close(&b);
+	return 0;
+}
