@@ -391,6 +391,11 @@ static void collect_decls(struct checker *c, const struct ast_policy *ast)
 		[DECL_CLASS] = NASCAR_CLASS_NAMSIZ,
 		[DECL_FLOW] = NASCAR_FLOW_NAMSIZ,
 	};
+	static const char *const plural[] = {
+		[DECL_IFACE] = "interfaces",
+		[DECL_CLASS] = "classes",
+		[DECL_FLOW] = "flows",
+	};
 	const struct ast_decl **lists[3];
 	size_t *counts[3] = { &c->nifaces, &c->nclasses, &c->nflows };
 	int over[3] = { 0, 0, 0 };
@@ -442,9 +447,8 @@ static void collect_decls(struct checker *c, const struct ast_policy *ast)
 		if (*counts[k] >= limits[k]) {
 			if (!over[k])
 				diag_error(c->d, &d->name_loc,
-					   "too many %ss: the limit is %zu %ss per policy",
-					   decl_what(d->kind), limits[k],
-					   decl_what(d->kind));
+					   "too many %s: the limit is %zu %s per policy", plural[k],
+					   limits[k], plural[k]);
 			over[k] = 1;
 			continue;
 		}
