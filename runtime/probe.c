@@ -6,9 +6,11 @@
  * Why the auto rules are what they are (shared/docs/design.md, "What is
  * already known on this kernel"):
  *  - native XDP on a guest tap sees frames whose L4 checksum is still
- *    partial (the guest offloads it) and redirects them broken; the tap's
- *    TSO and tx-checksum features mirror what the VMM negotiated
- *    (TUNSETOFFLOAD), so either one on rules native XDP out;
+ *    partial (the guest offloads it) without the flag that says so; our
+ *    XDP program completes them when NASCAR_IF_XDP_NATIVE is set, but
+ *    generic XDP redirects CHECKSUM_PARTIAL skbs without the kernel's
+ *    software fallback: on a tap, native XDP or none.  The tap's TSO and
+ *    tx-checksum features mirror what the VMM negotiated (TUNSETOFFLOAD);
  *  - generic XDP sees a GSO super-packet as one big frame it cannot
  *    redirect: with TSO on only TC (bpf_redirect_neigh) takes it whole;
  *  - native XDP on a veth turns off its peer's TSO and caps the MTU, and a
@@ -179,25 +181,29 @@ static void decide_auto(struct plan_if *ifs, size_t n, size_t i, int tcx)
 
 	switch (d->kind) {
 	case DEV_TAP:
-		if (guest_offloads(d)) {
+		if (blk >= 0) {
 			set(p, NASCAR_MODE_TC, XDP_NONE, 0, tcx);
 			snprintf(p->reason, sizeof(p->reason),
-				 "tap with TSO %s, tx checksum %s: native XDP would forward partial "
-				 "checksums and generic XDP cannot redirect GSO super-packets; TC "
-				 "(bpf_redirect_neigh) takes both whole and TSO stays on",
+				 "tap with TSO %s, tx checksum %s, but %s; generic XDP %s, so TC "
+				 "(bpf_redirect_neigh) alone",
+				 d->tso == 1 ? "on" : "off", d->txcsum == 1 ? "on" : "off", why_not,
+				 guest_offloads(d) ? "cannot redirect GSO super-packets nor "
+						     "complete partial checksums"
+						   : "is no faster than TC");
+		} else if (guest_offloads(d)) {
+			/* native or nothing: generic XDP would redirect partial
+			 * checksums without the kernel's fallback */
+			set(p, NASCAR_MODE_HYBRID, XDP_NATIVE, 0, tcx);
+			snprintf(p->reason, sizeof(p->reason),
+				 "tap with TSO %s, tx checksum %s: native XDP forwards small frames "
+				 "and completes their partial checksums, TC takes GSO super-packets "
+				 "whole; the guest keeps TSO",
 				 d->tso == 1 ? "on" : "off", d->txcsum == 1 ? "on" : "off");
-		} else if (blk >= 0) {
-			set(p, NASCAR_MODE_TC, XDP_NONE, 0, tcx);
-			snprintf(p->reason, sizeof(p->reason),
-				 "tap with TSO and tx checksum off, but %s; TC is as fast as "
-				 "generic XDP",
-				 why_not);
 		} else {
-			set(p, NASCAR_MODE_HYBRID, XDP_NATIVE, 1, tcx);
+			set(p, NASCAR_MODE_HYBRID, XDP_NATIVE, 0, tcx);
 			snprintf(p->reason, sizeof(p->reason),
-				 "tap with TSO and tx checksum off: native XDP forwards small "
-				 "frames, TC takes what XDP hands on (large frames, cold "
-				 "neighbours)");
+				 "tap with TSO and tx checksum off: native XDP forwards, TC takes "
+				 "what XDP hands on (large frames, cold neighbours)");
 		}
 		break;
 	case DEV_VETH:
