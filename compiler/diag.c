@@ -211,8 +211,10 @@ void diag_print(struct diag *d, FILE *out)
 
 	for (r = d->recs; r; r = r->next)
 		n++;
-	v = n ? calloc(n, sizeof(*v)) : NULL;
-	if (n && !v) {
+	if (!n)
+		return;
+	v = calloc(n, sizeof(*v));
+	if (!v) {
 		for (r = d->recs; r; r = r->next)
 			print_one(d, r, out);
 		diag_free(d);

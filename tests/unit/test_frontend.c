@@ -323,9 +323,8 @@ static void test_garbage_does_not_crash(void)
 	for (i = 0; i < sizeof(inputs) / sizeof(inputs[0]); i++) {
 		struct policy p;
 
+		/* on errors p is left empty, so freeing it is always right */
 		CHECK(compile(inputs[i], &p, NULL) >= 0, "input %zu", i);
-		if (!p.nflows && !p.nifaces && !p.nclasses)
-			continue;
 		policy_free(&p);
 	}
 	/* a NUL byte inside the buffer is just a bad character */
