@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * harness.h - shared pieces of build/tests/bpf_tests: the loaded
+ * skeleton, policy loading through runtime/fill.c from real nascarc
+ * output, BPF_PROG_TEST_RUN wrappers, packet builders and checksums.
+ *
+ * The program runs inside the network namespace that test_bpf.sh builds:
+ * nsc0 (guest side, 172.16.0.1/24, 2001:db8:16::1/64), nsc1 (uplink,
+ * 10.0.0.1/24, 2001:db8:10::1/64) and nsc2 (192.168.50.1/24, not declared
+ * by the test policies), each a veth with its peer nscNp.
+ */
+#ifndef NASCAR_TEST_HARNESS_H
+#define NASCAR_TEST_HARNESS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <linux/types.h>
+#include "nascar_abi.h"
+#include "nfc.h"
+#include "../../runtime/fill.h"
+
+struct nascar_bpf;
+
+struct env {
+	struct nascar_bpf *skel;
+	struct fill_maps m;
+	int ifx[3]; /* nsc0 nsc1 nsc2 */
+	__u8 mac[3][6];
+	struct nfc_image img;
+	int have_img;
+	__u32 gen;
+	int slot;
+	int prog_xdp, prog_tc;
+	char tmpdir[64];
+};
+
+extern const char *nascarc_path;
+extern int n_pass, n_fail, n_skip;
+
+/* one result line */
+void result(const char *name, int ok);
+#define EXPECT(cond)                                                                       \
+	do {                                                                               \
+		if (!(cond)) {                                                             \
+			fprintf(stderr, "  %s:%d: expected %s\n", __FILE__, __LINE__, #cond); \
+			ok = 0;                                                            \
+		}                                                                          \
+	} while (0)
+
+/* debug_flags: rodata nascar_debug before load (0 normally). */
+int env_open(struct env *e, __u32 debug_flags);
+void env_close(struct env *e);
+/* Compiles text with nascarc, loads it into the inactive slot with the
+ * given attach flags per interface id, switches (generation + 1). */
+int env_policy(struct env *e, const char *text, const __u8 *attach_flags);
+/* Same image again, new generation (cache invalidation). */
+int env_reapply(struct env *e, const __u8 *attach_flags);
+
+struct run {
+	__u32 retval;
+	__u32 metalen; /* XDP: bytes of data_meta in front of out */
+	__u32 priority; /* TC: skb->priority after the run */
+	__u32 outlen;
+	__u8 out[9000];
+};
+int run_xdp(struct env *e, int ifindex, const void *pkt, size_t len, struct run *r);
+int run_tc(struct env *e, int ifindex, const void *pkt, size_t len, struct run *r);
+
+/* Sum over CPUs of one counter entry. */
+void read_counters(int fd, __u32 idx, struct nascar_counters *c);
+__u64 counters_pkts(const struct nascar_counters *c);
+/* counters of the active slot: per rule, per class, per interface id */
+struct nascar_counters fcnt(struct env *e, __u32 rule);
+struct nascar_counters ccnt(struct env *e, __u32 cls);
+struct nascar_counters icnt(struct env *e, __u32 ifid);
+
+/* Packets */
+struct pktspec {
+	int family; /* 4 or 6 */
+	int proto;
+	const char *src, *dst;
+	__u16 sport, dport;
+	__u8 ttl;
+	__u8 tos; /* IPv4 tos / IPv6 traffic class */
+	int payload; /* bytes of L4 payload */
+	int bad_csum; /* 1: wrong L4 checksum, 2: partial (pseudo-header sum only) */
+	__u8 icmp_type;
+};
+size_t build_pkt(const struct pktspec *s, __u8 *buf);
+int ip4_csum_ok(const __u8 *ip);
+int l4_csum_ok(const __u8 *frame, size_t len); /* TCP/UDP/ICMP(v6) of an eth frame */
+void parse_mac(const char *s, __u8 mac[6]);
+int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+int test_packets(struct env *e);
+int test_diff(struct env *e, int npackets);
+int bench_main(int argc, char **argv);
+
+#endif
