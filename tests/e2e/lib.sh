@@ -19,6 +19,7 @@
 # rig's own namespaces except the temporary directory $RIG_DIR.
 # See docs/rig.md.
 
+# shellcheck disable=SC2016,SC2034  # single-quoted code runs elsewhere; vars are for callers
 RIG_PREFIX=${RIG_PREFIX:-nsc}
 RIG_VM=${RIG_PREFIX}-vm
 RIG_GW=${RIG_PREFIX}-gw
@@ -144,6 +145,7 @@ rig_down() {
 
 # rig_trap: rig_down on exit, including on INT/TERM; keeps the exit status.
 rig_trap() {
+	# shellcheck disable=SC2154  # _rig_rc is set inside the trap
 	trap '_rig_rc=$?; trap - EXIT; rig_down; exit $_rig_rc' EXIT
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
