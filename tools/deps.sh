@@ -5,7 +5,7 @@
 # calls apt-get when a package is missing.
 set -eu
 PKGS="make gcc clang llvm libclang-rt-14-dev flex bison pkg-config libbpf-dev libelf-dev
-zlib1g-dev bpftool iproute2 iptables iperf3 ethtool socat procps util-linux jq"
+zlib1g-dev bpftool iproute2 iptables iperf3 ethtool socat procps util-linux jq iputils-ping"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
