@@ -115,11 +115,13 @@ void diag_note(struct diag *d, const struct nloc *loc, const char *fmt, ...)
 /* Start of line `line` (1-based) in the source, or NULL. */
 static const char *line_start(const struct diag *d, int line, size_t *len)
 {
-	const char *p = d->src, *end = d->src + d->len, *nl;
+	const char *p, *end, *nl;
 	int n = 1;
 
 	if (!d->src || line < 1)
 		return NULL;
+	p = d->src;
+	end = d->src + d->len;
 	while (n < line) {
 		nl = memchr(p, '\n', (size_t)(end - p));
 		if (!nl)
