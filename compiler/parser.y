@@ -393,17 +393,28 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, void *scanner, struct 
 	yysymbol_kind_t exp[YYNTOKENS];
 	char names[YYNTOKENS][48];
 	char what[128], msg[1024];
-	int n, i, total = 0, in_block = 0;
+	int n, i, total = 0, in_block = 0, want_name = 0;
 	size_t off;
 
 	(void)scanner;
 	describe_token(pc, yypcontext_token(ctx), yypcontext_location(ctx), what, sizeof(what));
 	off = (size_t)snprintf(msg, sizeof(msg), "syntax error, unexpected %s", what);
 	n = yypcontext_expected_tokens(ctx, exp, YYNTOKENS);
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		if (exp[i] == YYSYMBOL_ROLE)
 			in_block = 1;
+		if (exp[i] == YYSYMBOL_NAME)
+			want_name |= 1;
+		if (exp[i] == YYSYMBOL_INTERFACE)
+			want_name |= 2;
+	}
+	want_name = want_name == 3;
+	/* where a name is declared the keywords are only there to be refused */
+	if (want_name && in_block)
+		in_block = 0;
 	for (i = 0; i < n; i++) {
+		if (want_name && exp[i] != YYSYMBOL_NAME && exp[i] != YYSYMBOL_STRING)
+			continue;
 		if (in_block && is_stmt_kw(exp[i])) {
 			if (exp[i] == YYSYMBOL_ROLE)
 				snprintf(names[total++], sizeof(names[0]), "a statement");
