@@ -46,6 +46,7 @@ BPF_CFLAGS := -target bpf -O2 -g -Wall -Wextra -Werror -Wshadow -Wimplicit-fallt
 	-Wno-unused-parameter -Iinclude -Ibpf $(ARCH_INC)
 
 .DELETE_ON_ERROR:
+.SECONDARY:
 .SUFFIXES:
 .PHONY: all check check-compiler check-unit check-bpf check-e2e bench bench-quick \
 	install uninstall clean format-check lint demo
