@@ -5,10 +5,10 @@
 #include "ast.h"
 
 static const char *const kw_names[KW__COUNT] = {
-	[KW_ROLE] = "role",	    [KW_MODE] = "mode",	  [KW_ALLOW_SRC] = "allow-src",
-	[KW_PRIORITY] = "priority", [KW_DSCP] = "dscp",	  [KW_RATE] = "rate",
-	[KW_BURST] = "burst",	    [KW_FROM] = "from",	  [KW_TO] = "to",
-	[KW_PROTO] = "proto",	    [KW_IN] = "in",	  [KW_CLASS] = "class",
+	[KW_ROLE] = "role",	    [KW_MODE] = "mode", [KW_ALLOW_SRC] = "allow-src",
+	[KW_PRIORITY] = "priority", [KW_DSCP] = "dscp", [KW_RATE] = "rate",
+	[KW_BURST] = "burst",	    [KW_FROM] = "from", [KW_TO] = "to",
+	[KW_PROTO] = "proto",	    [KW_IN] = "in",	[KW_CLASS] = "class",
 	[KW_ACTION] = "action",
 };
 

@@ -50,41 +50,41 @@ const char *ast_decl_kind_name(enum ast_decl_kind k);
 /* An address, a prefix, or `any`. */
 struct ast_addr {
 	struct nloc loc;
-	int any; /* `any` */
-	int invalid; /* the lexer already reported it */
+	int any;	/* `any` */
+	int invalid;	/* the lexer already reported it */
 	uint8_t family; /* NASCAR_FAM_V4 / NASCAR_FAM_V6 (0 with any/invalid) */
-	int plen; /* -1 when no /LEN was written */
+	int plen;	/* -1 when no /LEN was written */
 	struct nloc plen_loc;
 	uint8_t addr[16];
-	char *text; /* the address as written, without /LEN */
+	char *text;	       /* the address as written, without /LEN */
 	struct ast_addr *next; /* allow-src lists */
 };
 
 enum ast_val_kind {
 	AV_NONE,
-	AV_NAME, /* a word: role, mode, proto, action, dscp names, references */
-	AV_NUMBER, /* a bare decimal integer */
+	AV_NAME,     /* a word: role, mode, proto, action, dscp names, references */
+	AV_NUMBER,   /* a bare decimal integer */
 	AV_QUANTITY, /* a number with a fraction and/or a unit: 400mbit, 1.5 */
-	AV_ANY, /* `any` */
+	AV_ANY,	     /* `any` */
 };
 
 struct ast_value {
 	enum ast_val_kind kind;
 	struct nloc loc;
-	char *text; /* as written */
+	char *text;   /* as written */
 	uint64_t num; /* AV_NUMBER */
 	int overflow; /* AV_NUMBER did not fit in 64 bits */
 };
 
 struct ast_stmt {
 	enum ast_kw kw;
-	struct nloc loc; /* the whole statement */
-	struct nloc kw_loc; /* the keyword */
-	struct ast_value val; /* role mode priority dscp rate burst proto in class action */
+	struct nloc loc;	/* the whole statement */
+	struct nloc kw_loc;	/* the keyword */
+	struct ast_value val;	/* role mode priority dscp rate burst proto in class action */
 	struct ast_addr *addrs; /* from, to (one), allow-src (a list) */
 	int has_port;
 	struct ast_value port_lo, port_hi; /* port_hi.kind == AV_NONE: a single port */
-	struct nloc port_loc; /* N or N-M */
+	struct nloc port_loc;		   /* N or N-M */
 	struct ast_stmt *next;
 };
 

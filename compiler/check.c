@@ -43,36 +43,35 @@ struct word {
 };
 
 static const struct word roles[] = {
-	{ "guest", NASCAR_ROLE_GUEST },
-	{ "uplink", NASCAR_ROLE_UPLINK },
+	{"guest", NASCAR_ROLE_GUEST},
+	{"uplink", NASCAR_ROLE_UPLINK},
 };
 
 static const struct word modes[] = {
-	{ "auto", NASCAR_MODE_AUTO },
-	{ "xdp", NASCAR_MODE_XDP },
-	{ "tc", NASCAR_MODE_TC },
-	{ "hybrid", NASCAR_MODE_HYBRID },
+	{"auto", NASCAR_MODE_AUTO},
+	{"xdp", NASCAR_MODE_XDP},
+	{"tc", NASCAR_MODE_TC},
+	{"hybrid", NASCAR_MODE_HYBRID},
 };
 
 static const struct word actions[] = {
-	{ "forward", NASCAR_ACT_FORWARD },
-	{ "drop", NASCAR_ACT_DROP },
-	{ "stack", NASCAR_ACT_STACK },
+	{"forward", NASCAR_ACT_FORWARD},
+	{"drop", NASCAR_ACT_DROP},
+	{"stack", NASCAR_ACT_STACK},
 };
 
 static const struct word protos[] = {
-	{ "tcp", 6 },
-	{ "udp", 17 },
-	{ "icmp", 1 },
-	{ "icmpv6", 58 },
+	{"tcp", 6},
+	{"udp", 17},
+	{"icmp", 1},
+	{"icmpv6", 58},
 };
 
 static const struct word dscps[] = {
-	{ "be", 0 },	{ "cs0", 0 },	{ "cs1", 8 },	{ "cs2", 16 },	{ "cs3", 24 },
-	{ "cs4", 32 },	{ "cs5", 40 },	{ "cs6", 48 },	{ "cs7", 56 },	{ "af11", 10 },
-	{ "af12", 12 }, { "af13", 14 }, { "af21", 18 }, { "af22", 20 }, { "af23", 22 },
-	{ "af31", 26 }, { "af32", 28 }, { "af33", 30 }, { "af41", 34 }, { "af42", 36 },
-	{ "af43", 38 }, { "ef", 46 },	{ "va", 44 },
+	{"be", 0},    {"cs0", 0},   {"cs1", 8},	  {"cs2", 16},	{"cs3", 24},  {"cs4", 32},
+	{"cs5", 40},  {"cs6", 48},  {"cs7", 56},  {"af11", 10}, {"af12", 12}, {"af13", 14},
+	{"af21", 18}, {"af22", 20}, {"af23", 22}, {"af31", 26}, {"af32", 28}, {"af33", 30},
+	{"af41", 34}, {"af42", 36}, {"af43", 38}, {"ef", 46},	{"va", 44},
 };
 
 /* Looks a word up; on failure reports "unknown WHAT 'x'" with a suggestion. */
@@ -92,14 +91,15 @@ static int lookup_word(struct checker *c, const struct ast_value *v, const char 
 	}
 	sugg = diag_suggest(v->text, cands, n);
 	if (sugg) {
-		diag_error(c->d, &v->loc, "unknown %s '%s'; did you mean '%s'?", what, v->text, sugg);
+		diag_error(c->d, &v->loc, "unknown %s '%s'; did you mean '%s'?", what, v->text,
+			   sugg);
 	} else if (n <= 4) {
 		char buf[128];
 		size_t off = 0;
 
 		for (i = 0; i < n; i++)
 			off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%s'%s'",
-						i == 0	   ? ""
+						i == 0	     ? ""
 						: i == n - 1 ? " or "
 							     : ", ",
 						list[i].name);
@@ -126,7 +126,8 @@ static int lookup_decl(struct checker *c, const struct ast_value *v, const char 
 		cands[i] = decls[i]->name;
 	sugg = diag_suggest(v->text, cands, n);
 	if (sugg)
-		diag_error(c->d, &v->loc, "unknown %s '%s'; did you mean '%s'?", what, v->text, sugg);
+		diag_error(c->d, &v->loc, "unknown %s '%s'; did you mean '%s'?", what, v->text,
+			   sugg);
 	else
 		diag_error(c->d, &v->loc, "unknown %s '%s'", what, v->text);
 	free(cands);
@@ -158,15 +159,14 @@ struct unit {
 };
 
 static const struct unit rate_units[] = {
-	{ "bit", 1, 8 },	  { "kbit", 1000, 8 },	     { "mbit", 1000000, 8 },
-	{ "gbit", 1000000000, 8 }, { "bps", 1, 1 },	     { "kbps", 1000, 1 },
-	{ "mbps", 1000000, 1 },	  { "gbps", 1000000000, 1 },
+	{"bit", 1, 8}, {"kbit", 1000, 8}, {"mbit", 1000000, 8}, {"gbit", 1000000000, 8},
+	{"bps", 1, 1}, {"kbps", 1000, 1}, {"mbps", 1000000, 1}, {"gbps", 1000000000, 1},
 };
 
 static const struct unit size_units[] = {
-	{ "b", 1, 1 },
-	{ "kb", 1024, 1 },
-	{ "mb", 1024 * 1024, 1 },
+	{"b", 1, 1},
+	{"kb", 1024, 1},
+	{"mb", 1024 * 1024, 1},
 };
 
 /*
@@ -174,8 +174,7 @@ static const struct unit size_units[] = {
  * up), computed exactly in 128 bits.  Returns 0, -1 after reporting.
  */
 static int parse_quantity(struct checker *c, const struct ast_value *v, const char *what,
-			  const struct unit *units, size_t nunits, int unit_required,
-			  uint64_t *out)
+			  const struct unit *units, size_t nunits, int unit_required, uint64_t *out)
 {
 	const char *s = v->text, *unit;
 	unsigned __int128 ip = 0, frac = 0, scale = 1, r;
@@ -225,8 +224,9 @@ static int parse_quantity(struct checker *c, const struct ast_value *v, const ch
 					lower[i] = (char)(lower[i] - 'A' + 'a');
 			sugg = diag_suggest(lower, cands, nunits);
 			if (sugg)
-				diag_error(c->d, &v->loc, "unknown %s unit '%s'; did you mean '%s'?",
-					   what, unit, sugg);
+				diag_error(c->d, &v->loc,
+					   "unknown %s unit '%s'; did you mean '%s'?", what, unit,
+					   sugg);
 			else if (nunits == ARRAY_SIZE(size_units))
 				diag_error(c->d, &v->loc,
 					   "unknown %s unit '%s' (expected b, kb, mb or none)",
@@ -335,10 +335,10 @@ static const char *block_name(enum ast_decl_kind k)
 }
 
 static const char *const allowed[][7] = {
-	[DECL_IFACE] = { "role", "mode", "allow-src" },
-	[DECL_CLASS] = { "priority", "dscp", "rate", "burst" },
-	[DECL_FLOW] = { "from", "to", "proto", "in", "class", "action" },
-	[DECL_DEFAULT] = { "action", "class" },
+	[DECL_IFACE] = {"role", "mode", "allow-src"},
+	[DECL_CLASS] = {"priority", "dscp", "rate", "burst"},
+	[DECL_FLOW] = {"from", "to", "proto", "in", "class", "action"},
+	[DECL_DEFAULT] = {"action", "class"},
 };
 
 /*
@@ -366,7 +366,8 @@ static void collect_stmts(struct checker *c, const struct ast_decl *d,
 		}
 		if (seen[s->kw]) {
 			diag_error(c->d, &s->kw_loc, "duplicate '%s' statement", kw);
-			diag_note(c->d, &seen[s->kw]->kw_loc, "previous '%s' statement is here", kw);
+			diag_note(c->d, &seen[s->kw]->kw_loc, "previous '%s' statement is here",
+				  kw);
 			continue;
 		}
 		seen[s->kw] = s;
@@ -397,8 +398,8 @@ static void collect_decls(struct checker *c, const struct ast_policy *ast)
 		[DECL_FLOW] = "flows",
 	};
 	const struct ast_decl **lists[3];
-	size_t *counts[3] = { &c->nifaces, &c->nclasses, &c->nflows };
-	int over[3] = { 0, 0, 0 };
+	size_t *counts[3] = {&c->nifaces, &c->nclasses, &c->nflows};
+	int over[3] = {0, 0, 0};
 	const struct ast_decl *d;
 	size_t n = ast->ndecls, i;
 
@@ -587,10 +588,11 @@ static int check_ports(struct checker *c, const struct ast_stmt *s, uint16_t *lo
 		if (check_number(c, &s->port_hi, "port", 65535, &b))
 			return -1;
 		if (b < a) {
-			diag_error(c->d, &s->port_loc,
-				   "port range '%llu-%llu' is backwards (did you mean '%llu-%llu'?)",
-				   (unsigned long long)a, (unsigned long long)b,
-				   (unsigned long long)b, (unsigned long long)a);
+			diag_error(
+				c->d, &s->port_loc,
+				"port range '%llu-%llu' is backwards (did you mean '%llu-%llu'?)",
+				(unsigned long long)a, (unsigned long long)b, (unsigned long long)b,
+				(unsigned long long)a);
 			return -1;
 		}
 	}
@@ -685,8 +687,9 @@ static void check_flow(struct checker *c, size_t idx)
 	if ((from && from->has_port) || (to && to->has_port)) {
 		const struct ast_stmt *ps = from && from->has_port ? from : to;
 
-		if (f->proto != 6 && f->proto != 17 && (!seen[KW_PROTO] || f->proto != POL_PROTO_ANY ||
-							  seen[KW_PROTO]->val.kind == AV_ANY))
+		if (f->proto != 6 && f->proto != 17 &&
+		    (!seen[KW_PROTO] || f->proto != POL_PROTO_ANY ||
+		     seen[KW_PROTO]->val.kind == AV_ANY))
 			diag_error(c->d, &ps->port_loc,
 				   "a port needs 'proto tcp' or 'proto udp' in the same flow");
 	}
@@ -804,7 +807,7 @@ static void check_reachability(struct checker *c)
 
 int nflow_check(const struct ast_policy *ast, struct diag *d, struct policy *out)
 {
-	struct checker c = { .d = d, .p = out };
+	struct checker c = {.d = d, .p = out};
 	int errs = d->nerrors;
 	size_t i, nallow = 0;
 
@@ -825,7 +828,8 @@ int nflow_check(const struct ast_policy *ast, struct diag *d, struct policy *out
 		nallow += out->ifaces[i].nallow;
 	}
 	if (nallow > NASCAR_MAX_ALLOW)
-		diag_error(d, NULL, "too many 'allow-src' prefixes (%zu): the limit is %d per policy",
+		diag_error(d, NULL,
+			   "too many 'allow-src' prefixes (%zu): the limit is %d per policy",
 			   nallow, NASCAR_MAX_ALLOW);
 	for (i = 0; i < c.nclasses; i++)
 		check_class(&c, i);

@@ -39,7 +39,7 @@ struct diag_rec {
 	struct nloc loc;
 	int has_loc;
 	char *msg;
-	size_t seq; /* queue order, for a stable sort */
+	size_t seq;		/* queue order, for a stable sort */
 	struct diag_rec *notes; /* secondary locations, in order */
 	struct diag_rec *next;
 };
@@ -48,7 +48,7 @@ struct diag_rec {
 
 struct diag {
 	const char *file; /* as given on the command line */
-	const char *src; /* the source bytes (not owned) */
+	const char *src;  /* the source bytes (not owned) */
 	size_t len;
 	int werror;
 	int max_errors; /* errors printed before stopping; <= 0: no limit */
@@ -64,11 +64,11 @@ void diag_init(struct diag *d, const char *file, const char *src, size_t len);
 void diag_free(struct diag *d);
 
 __attribute__((format(printf, 3, 4))) void diag_error(struct diag *d, const struct nloc *loc,
-						       const char *fmt, ...);
-__attribute__((format(printf, 3, 4))) void diag_warning(struct diag *d, const struct nloc *loc,
-							 const char *fmt, ...);
-__attribute__((format(printf, 3, 4))) void diag_note(struct diag *d, const struct nloc *loc,
 						      const char *fmt, ...);
+__attribute__((format(printf, 3, 4))) void diag_warning(struct diag *d, const struct nloc *loc,
+							const char *fmt, ...);
+__attribute__((format(printf, 3, 4))) void diag_note(struct diag *d, const struct nloc *loc,
+						     const char *fmt, ...);
 
 /* Prints every queued record (up to the error limit) and forgets them. */
 void diag_print(struct diag *d, FILE *out);

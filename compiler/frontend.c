@@ -17,7 +17,7 @@ int nflow_parse(const char *buf, size_t len, struct diag *d, struct ast_policy *
 		.ast = ast,
 		.line = 1,
 		.col = 1,
-		.last = { 1, 0, 1, 0 },
+		.last = {1, 0, 1, 0},
 	};
 	YY_BUFFER_STATE bs;
 	yyscan_t scanner;

@@ -28,9 +28,9 @@ struct parse_ctx {
 	struct diag *diag;
 	struct ast_policy *ast;
 	void *scanner;
-	int line, col; /* where the next byte is */
+	int line, col;	  /* where the next byte is */
 	struct nloc last; /* the last token returned */
-	int broken; /* a syntax error inside the current block */
+	int broken;	  /* a syntax error inside the current block */
 };
 
 int nflow_parse(const char *buf, size_t len, struct diag *d, struct ast_policy *ast);

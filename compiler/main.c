@@ -59,27 +59,27 @@ static void usage_main(FILE *f)
 }
 
 static const char *const cmd_help[][2] = {
-	{ "check", "Usage: nascarc check [--werror] [--max-errors N] FILE.nflow\n"
-		   "\n"
-		   "Parses and validates FILE.nflow and prints its diagnostics; writes nothing.\n" },
-	{ "compile",
-	  "Usage: nascarc compile [FILE.nflow] [-o OUT] [--werror] [--max-errors N]\n"
-	  "\n"
-	  "Compiles FILE.nflow to FILE.nfc beside it (the .nflow suffix is replaced).\n"
-	  "  -o, --output OUT   write OUT instead; '-' is standard output\n"
-	  "With no FILE, compiles " NASCAR_DEFAULT_POLICY " to " NASCAR_DEFAULT_NFC ".\n" },
-	{ "dump", "Usage: nascarc dump [--json] FILE.nfc\n"
+	{"check", "Usage: nascarc check [--werror] [--max-errors N] FILE.nflow\n"
 		  "\n"
-		  "Prints a compiled policy for people, or as JSON with --json.\n" },
-	{ "classify",
-	  "Usage: nascarc classify FILE --in IFACE PROTO SRC DST\n"
-	  "\n"
-	  "Says what the policy does with one packet arriving on IFACE.  FILE is a\n"
-	  ".nflow source (compiled in memory) or a .nfc file.  PROTO is tcp, udp, icmp,\n"
-	  "icmpv6 or a protocol number; SRC and DST are ADDR, ADDR:PORT (IPv4) or\n"
-	  "[ADDR]:PORT (IPv6).  Prints one line:\n"
-	  "  flow=NAME class=NAME action=ACTION priority=P dscp=D\n"
-	  "with '-' for what does not apply.\n" },
+		  "Parses and validates FILE.nflow and prints its diagnostics; writes nothing.\n"},
+	{"compile",
+	 "Usage: nascarc compile [FILE.nflow] [-o OUT] [--werror] [--max-errors N]\n"
+	 "\n"
+	 "Compiles FILE.nflow to FILE.nfc beside it (the .nflow suffix is replaced).\n"
+	 "  -o, --output OUT   write OUT instead; '-' is standard output\n"
+	 "With no FILE, compiles " NASCAR_DEFAULT_POLICY " to " NASCAR_DEFAULT_NFC ".\n"},
+	{"dump", "Usage: nascarc dump [--json] FILE.nfc\n"
+		 "\n"
+		 "Prints a compiled policy for people, or as JSON with --json.\n"},
+	{"classify",
+	 "Usage: nascarc classify FILE --in IFACE PROTO SRC DST\n"
+	 "\n"
+	 "Says what the policy does with one packet arriving on IFACE.  FILE is a\n"
+	 ".nflow source (compiled in memory) or a .nfc file.  PROTO is tcp, udp, icmp,\n"
+	 "icmpv6 or a protocol number; SRC and DST are ADDR, ADDR:PORT (IPv4) or\n"
+	 "[ADDR]:PORT (IPv6).  Prints one line:\n"
+	 "  flow=NAME class=NAME action=ACTION priority=P dscp=D\n"
+	 "with '-' for what does not apply.\n"},
 };
 
 static int usage_cmd(const char *cmd, FILE *f)
@@ -89,7 +89,8 @@ static int usage_cmd(const char *cmd, FILE *f)
 	for (i = 0; i < sizeof(cmd_help) / sizeof(cmd_help[0]); i++) {
 		if (!strcmp(cmd_help[i][0], cmd)) {
 			fputs(cmd_help[i][1], f);
-			fputs("\nOptions --werror and --max-errors N apply to every command that reads a "
+			fputs("\nOptions --werror and --max-errors N apply to every command that "
+			      "reads a "
 			      ".nflow file.\n",
 			      f);
 			return 0;
@@ -115,13 +116,13 @@ __attribute__((format(printf, 2, 3))) static int bad_usage(const char *cmd, cons
 static int parse_opts(const char *cmd, int argc, char **argv, struct opts *o, int *done)
 {
 	static const struct option longopts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ "werror", no_argument, NULL, 'W' },
-		{ "max-errors", required_argument, NULL, 'm' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "in", required_argument, NULL, 'i' },
-		{ NULL, 0, NULL, 0 },
+		{"help", no_argument, NULL, 'h'},
+		{"werror", no_argument, NULL, 'W'},
+		{"max-errors", required_argument, NULL, 'm'},
+		{"output", required_argument, NULL, 'o'},
+		{"json", no_argument, NULL, 'j'},
+		{"in", required_argument, NULL, 'i'},
+		{NULL, 0, NULL, 0},
 	};
 	int c;
 
@@ -167,7 +168,7 @@ static int parse_opts(const char *cmd, int argc, char **argv, struct opts *o, in
 			return bad_usage(cmd, "option '%s' needs an argument", argv[optind - 1]);
 		default:
 			if (optopt && optopt != '?') {
-				char s[3] = { '-', (char)optopt, 0 };
+				char s[3] = {'-', (char)optopt, 0};
 
 				return bad_usage(cmd, "unknown option '%s'", s);
 			}
@@ -381,7 +382,7 @@ static int parse_proto(const char *s, uint8_t *proto)
 	static const struct {
 		const char *name;
 		uint8_t num;
-	} names[] = { { "tcp", 6 }, { "udp", 17 }, { "icmp", 1 }, { "icmpv6", 58 } };
+	} names[] = {{"tcp", 6}, {"udp", 17}, {"icmp", 1}, {"icmpv6", 58}};
 	size_t i;
 	char *end;
 	long v;
@@ -420,8 +421,8 @@ static int cmd_classify(int argc, char **argv, struct opts *o)
 	dn = argv[optind + 3];
 	memset(&pkt, 0, sizeof(pkt));
 	if (parse_proto(p, &pkt.proto))
-		return bad_usage("classify", "invalid protocol '%s' (tcp, udp, icmp, icmpv6 or 0-255)",
-				 p);
+		return bad_usage("classify",
+				 "invalid protocol '%s' (tcp, udp, icmp, icmpv6 or 0-255)", p);
 	if (nfc_parse_endpoint(s, &sfam, pkt.src, &pkt.sport, &sport_set) < 0)
 		return bad_usage("classify", "invalid source '%s' (ADDR, ADDR:PORT or [ADDR]:PORT)",
 				 s);
@@ -489,7 +490,7 @@ static int cmd_classify(int argc, char **argv, struct opts *o)
 
 int main(int argc, char **argv)
 {
-	struct opts o = { .max_errors = DIAG_MAX_ERRORS_DEFAULT };
+	struct opts o = {.max_errors = DIAG_MAX_ERRORS_DEFAULT};
 	const char *cmd;
 	int done, ret;
 

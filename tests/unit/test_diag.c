@@ -18,14 +18,14 @@ static char *render(struct diag *d)
 	return buf;
 }
 
-static struct nloc L(int line, int c0, int c1)
-{
-	struct nloc l = { line, c0, line, c1 };
+static struct nloc L(int line, int c0, int c1) {
+	struct nloc l = {line, c0, line, c1};
 
 	return l;
 }
 
-static void test_caret_range(void)
+static void
+test_caret_range(void)
 {
 	const char *src = "flow cam { to 10.0.0.5; class adsa; }\n";
 	struct diag d;
@@ -75,7 +75,7 @@ static void test_multiline_range_and_crlf(void)
 {
 	const char *src = "ab cd\r\nef\r\n";
 	struct diag d;
-	struct nloc l = { 1, 4, 2, 1 };
+	struct nloc l = {1, 4, 2, 1};
 	char *out;
 
 	diag_init(&d, "t", src, strlen(src));
@@ -139,7 +139,7 @@ static void test_edit_distance(void)
 
 static void test_suggest(void)
 {
-	const char *const names[] = { "control", "adas", "diag", "bulk" };
+	const char *const names[] = {"control", "adas", "diag", "bulk"};
 	const char *s;
 
 	s = diag_suggest("adsa", names, 4);

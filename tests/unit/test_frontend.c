@@ -31,7 +31,7 @@ static int compile(const char *src, struct policy *p, int *warnings)
 
 static int addr_is(const struct pol_prefix *pp, int af, const char *text, int len)
 {
-	uint8_t a[16] = { 0 };
+	uint8_t a[16] = {0};
 
 	if (inet_pton(af, text, a) != 1)
 		return 0;
@@ -45,9 +45,9 @@ static void test_ipv6_forms(void)
 		const char *text;
 		int len;
 	} v6[] = {
-		{ "fe80::1", 128 },	 { "::", 128 },		      { "::1", 128 },
-		{ "::ffff:1.2.3.4", 128 }, { "2001:db8::", 32 },    { "1:2:3:4:5:6:7:8", 128 },
-		{ "dead:beef::", 64 },	 { "ABCD::EF", 128 },	      { "::ffff:0:0", 96 },
+		{"fe80::1", 128},	 {"::", 128},	     {"::1", 128},
+		{"::ffff:1.2.3.4", 128}, {"2001:db8::", 32}, {"1:2:3:4:5:6:7:8", 128},
+		{"dead:beef::", 64},	 {"ABCD::EF", 128},  {"::ffff:0:0", 96},
 	};
 	size_t i;
 
@@ -70,8 +70,9 @@ static void test_ipv6_forms(void)
 
 static void test_bad_addresses(void)
 {
-	static const char *const bad[] = { "1::2::3", "12345::", "1.2.3", "256.0.0.1",
-					   "1.2.3.4.5", "::g", "1:2:3:4:5:6:7:8:9" };
+	static const char *const bad[] = {"1::2::3",	      "12345::",   "1.2.3",
+					  "256.0.0.1",	      "1.2.3.4.5", "::g",
+					  "1:2:3:4:5:6:7:8:9"};
 	size_t i;
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -107,17 +108,17 @@ static void test_rates(void)
 		uint64_t bytes;
 		uint32_t b;
 	} cases[] = {
-		{ "8bit", NULL, 1, 3028 },
-		{ "12bit", NULL, 2, 3028 }, /* 1.5 rounds up */
-		{ "1kbit", NULL, 125, 3028 },
-		{ "400mbit", NULL, 50000000, 500000 },
-		{ "1.25gbit", NULL, 156250000, 1562500 },
-		{ "1bps", NULL, 1, 3028 },
-		{ "2.5kbps", "100", 2500, 100 },
-		{ "3mbps", "1.5kb", 3000000, 1536 },
-		{ "1gbps", "2mb", 1000000000, 2097152 },
-		{ "100mbit", "64b", 12500000, 64 },
-		{ "1000000gbps", NULL, 1000000000000000ULL, UINT32_MAX },
+		{"8bit", NULL, 1, 3028},
+		{"12bit", NULL, 2, 3028}, /* 1.5 rounds up */
+		{"1kbit", NULL, 125, 3028},
+		{"400mbit", NULL, 50000000, 500000},
+		{"1.25gbit", NULL, 156250000, 1562500},
+		{"1bps", NULL, 1, 3028},
+		{"2.5kbps", "100", 2500, 100},
+		{"3mbps", "1.5kb", 3000000, 1536},
+		{"1gbps", "2mb", 1000000000, 2097152},
+		{"100mbit", "64b", 12500000, 64},
+		{"1000000gbps", NULL, 1000000000000000ULL, UINT32_MAX},
 	};
 	size_t i;
 
@@ -146,8 +147,8 @@ static void test_rates(void)
 
 static void test_bad_rates(void)
 {
-	static const char *const bad[] = { "0bit", "0.0mbit", "1", "1.5", "3bit", "10mbits",
-					   "99999999999999999999gbps" };
+	static const char *const bad[] = {
+		"0bit", "0.0mbit", "1", "1.5", "3bit", "10mbits", "99999999999999999999gbps"};
 	size_t i;
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -165,11 +166,12 @@ static void test_bad_rates(void)
 static void test_flow_defaults_and_ports(void)
 {
 	struct policy p;
-	int errs = compile(HDR "flow a { class c; }\n"
-			       "flow b { from 10.0.0.0/8 port 1000-2000; to ::1 port 53; proto udp;"
-			       " class c; }\n"
-			       "flow \"q n\" { from ::/0 port 0-65535; proto tcp; action stack; }\n",
-			   &p, NULL);
+	int errs =
+		compile(HDR "flow a { class c; }\n"
+			    "flow b { from 10.0.0.0/8 port 1000-2000; to ::1 port 53; proto udp;"
+			    " class c; }\n"
+			    "flow \"q n\" { from ::/0 port 0-65535; proto tcp; action stack; }\n",
+			&p, NULL);
 
 	CHECK(errs == 1, "%d errors (b mixes families)", errs);
 	if (!errs)
@@ -192,7 +194,8 @@ static void test_flow_defaults_and_ports(void)
 	CHECK(p.flows[1].sport_lo == 1000 && p.flows[1].sport_hi == 2000 &&
 		      p.flows[1].dport_lo == 53 && p.flows[1].dport_hi == 53 &&
 		      p.flows[1].proto == 17 && p.flows[1].in_iface == 0 &&
-		      p.flows[1].action == NASCAR_ACT_DROP && p.flows[1].class_idx == POL_CLASS_NONE,
+		      p.flows[1].action == NASCAR_ACT_DROP &&
+		      p.flows[1].class_idx == POL_CLASS_NONE,
 	      "flow b");
 	CHECK(p.flows[2].quoted && !strcmp(p.flows[2].name, "q n") && p.flows[2].proto == 6 &&
 		      addr_is(&p.flows[2].src, AF_INET6, "::", 0) &&
@@ -206,13 +209,14 @@ static void test_flow_defaults_and_ports(void)
 static void test_interface_and_class_fields(void)
 {
 	struct policy p;
-	int errs = compile("interface g { role guest; mode hybrid; allow-src 10.0.0.1, fd00::/8; }\n"
-			   "interface u { role uplink; mode xdp; }\n"
-			   "class c { priority 7; dscp af41; }\nclass d { priority 0; dscp 5; }\n"
-			   "class e { priority 3; }\n"
-			   "flow f { class c; }\nflow g { to 1.1.1.1; class d; }\n"
-			   "default { action forward; class e; }\n",
-			   &p, NULL);
+	int errs =
+		compile("interface g { role guest; mode hybrid; allow-src 10.0.0.1, fd00::/8; }\n"
+			"interface u { role uplink; mode xdp; }\n"
+			"class c { priority 7; dscp af41; }\nclass d { priority 0; dscp 5; }\n"
+			"class e { priority 3; }\n"
+			"flow f { class c; }\nflow g { to 1.1.1.1; class d; }\n"
+			"default { action forward; class e; }\n",
+			&p, NULL);
 
 	CHECK(errs == 0, "%d errors", errs);
 	if (errs)
@@ -239,23 +243,23 @@ static void test_unreachable(void)
 		const char *a, *b;
 		int unreachable;
 	} cases[] = {
-		{ "", "to 10.0.0.1;", 1 },
-		{ "to 10.0.0.0/8;", "to 10.1.0.0/16;", 1 },
-		{ "to 10.1.0.0/16;", "to 10.0.0.0/8;", 0 },
-		{ "to 10.0.0.0/8;", "to 11.0.0.0/8;", 0 },
-		{ "proto tcp;", "proto udp;", 0 },
-		{ "proto tcp;", "proto tcp; to any port 80;", 1 },
-		{ "proto tcp; to any port 80;", "proto tcp;", 0 },
-		{ "proto tcp; to any port 1-1024;", "proto tcp; to any port 80-90;", 1 },
-		{ "proto tcp; to any port 1-1024;", "proto tcp; to any port 1000-2000;", 0 },
-		{ "in tap0;", "in tap0; to 1.2.3.4;", 1 },
-		{ "in tap0;", "in eth0;", 0 },
-		{ "in tap0;", "", 0 },
-		{ "to 0.0.0.0/0;", "from 1.2.3.4;", 1 },
-		{ "to 0.0.0.0/0;", "", 0 },
-		{ "to ::/0;", "to 1.2.3.4;", 0 },
-		{ "from 2001:db8::/32;", "from 2001:db8:1::/48; to ::1;", 1 },
-		{ "from 2001:db8::/32; proto udp;", "from 2001:db8:1::/48;", 0 },
+		{"", "to 10.0.0.1;", 1},
+		{"to 10.0.0.0/8;", "to 10.1.0.0/16;", 1},
+		{"to 10.1.0.0/16;", "to 10.0.0.0/8;", 0},
+		{"to 10.0.0.0/8;", "to 11.0.0.0/8;", 0},
+		{"proto tcp;", "proto udp;", 0},
+		{"proto tcp;", "proto tcp; to any port 80;", 1},
+		{"proto tcp; to any port 80;", "proto tcp;", 0},
+		{"proto tcp; to any port 1-1024;", "proto tcp; to any port 80-90;", 1},
+		{"proto tcp; to any port 1-1024;", "proto tcp; to any port 1000-2000;", 0},
+		{"in tap0;", "in tap0; to 1.2.3.4;", 1},
+		{"in tap0;", "in eth0;", 0},
+		{"in tap0;", "", 0},
+		{"to 0.0.0.0/0;", "from 1.2.3.4;", 1},
+		{"to 0.0.0.0/0;", "", 0},
+		{"to ::/0;", "to 1.2.3.4;", 0},
+		{"from 2001:db8::/32;", "from 2001:db8:1::/48; to ::1;", 1},
+		{"from 2001:db8::/32; proto udp;", "from 2001:db8:1::/48;", 0},
 	};
 	size_t i;
 
@@ -264,10 +268,11 @@ static void test_unreachable(void)
 		struct policy p;
 		int w = 0, errs;
 
-		snprintf(src, sizeof(src),
-			 "interface tap0 { role guest; }\ninterface eth0 { role uplink; }\n"
-			 "class c { priority 1; }\nflow a { %s class c; }\nflow b { %s class c; }\n",
-			 cases[i].a, cases[i].b);
+		snprintf(
+			src, sizeof(src),
+			"interface tap0 { role guest; }\ninterface eth0 { role uplink; }\n"
+			"class c { priority 1; }\nflow a { %s class c; }\nflow b { %s class c; }\n",
+			cases[i].a, cases[i].b);
 		errs = compile(src, &p, &w);
 		CHECK(errs == 0, "case %zu: %d errors", i, errs);
 		if (errs)
@@ -313,9 +318,19 @@ static void test_source_hash(void)
 static void test_garbage_does_not_crash(void)
 {
 	static const char *const inputs[] = {
-		"", "{", "}", ";;;", "flow", "flow \"", "interface { } } }", "class c { rate ; }",
-		"flow f { from 1.2.3.4/ ; }", "flow f { to any port 1- ; }",
-		"default { default { } }", "\x01\x02\xff", "flow \"a\tb\" { action drop; }",
+		"",
+		"{",
+		"}",
+		";;;",
+		"flow",
+		"flow \"",
+		"interface { } } }",
+		"class c { rate ; }",
+		"flow f { from 1.2.3.4/ ; }",
+		"flow f { to any port 1- ; }",
+		"default { default { } }",
+		"\x01\x02\xff",
+		"flow \"a\tb\" { action drop; }",
 		"interface t { allow-src , ; }",
 	};
 	size_t i;
