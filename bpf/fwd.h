@@ -146,49 +146,91 @@ static __always_inline const struct nascar_bitmap *bits_of(__u32 slot, const __u
 	return bpf_map_lookup_elem(&nascar_bits, &k);
 }
 
-/* Rule index (flow or NASCAR_RULE_DEFAULT), or NASCAR_NO_RULE on a map
- * inconsistency (the caller sends the packet to the stack). */
-static __always_inline __u32 nascar_classify(__u32 slot, __u32 ifid, const struct nascar_pkt *pk)
+/* What the classifier needs of a packet (argument of the global function
+ * below, on the caller's stack). */
+struct nascar_cls_in {
+	__u32 slot;
+	__u32 ifid;
+	__u8 family;
+	__u8 proto;
+	__u16 sport; /* host order, 0 unless TCP/UDP */
+	__u16 dport;
+	__u16 pad0;
+	__u8 src[16];
+	__u8 dst[16];
+};
+
+/*
+ * Rule index (flow or NASCAR_RULE_DEFAULT), or -1 on a map inconsistency
+ * (the caller sends the packet to the stack).  A global function: the
+ * verifier checks it once, on its own, instead of following each of the
+ * first-match loop's exits (word x bit) through the rest of the program.
+ */
+__attribute__((noinline)) int nascar_classify(const struct nascar_cls_in *in);
+
+#ifdef NASCAR_BPF_IMPL
+__attribute__((noinline)) int nascar_classify(const struct nascar_cls_in *in)
 {
 	struct nascar_fields f;
 	struct nascar_addr_key ak;
 	struct nascar_slot_cfg *cfg;
-	__u32 k, sport = 0, dport = 0;
+	__u32 k, slot;
 	int i;
 
+	if (!in)
+		return -1;
+	slot = in->slot & 1;
 	cfg = bpf_map_lookup_elem(&nascar_slots, &slot);
 	if (!cfg)
-		return NASCAR_NO_RULE;
+		return -1;
 
-	k = slot * NASCAR_MAX_IFACES + ifid;
+	k = slot * NASCAR_MAX_IFACES + (in->ifid & (NASCAR_MAX_IFACES - 1));
 	f.b[0] = bits_of(slot, bpf_map_lookup_elem(&nascar_inif, &k));
-	k = slot * 256 + pk->proto;
+	k = slot * 256 + in->proto;
 	f.b[1] = bits_of(slot, bpf_map_lookup_elem(&nascar_proto, &k));
 
 	__builtin_memset(&ak, 0, sizeof(ak));
-	ak.prefixlen = NASCAR_ADDR_KEY_BITS + (pk->family == NASCAR_FAM_V4 ? 32 : 128);
+	ak.prefixlen = NASCAR_ADDR_KEY_BITS + (in->family == NASCAR_FAM_V4 ? 32 : 128);
 	ak.slot = slot;
-	ak.family = pk->family;
+	ak.family = in->family;
 	ak.dim = NASCAR_DIM_SRC;
-	__builtin_memcpy(ak.addr, pk->key.src, 16);
+	__builtin_memcpy(ak.addr, in->src, 16);
 	f.b[2] = bits_of(slot, bpf_map_lookup_elem(&nascar_addr, &ak));
 	ak.dim = NASCAR_DIM_DST;
-	__builtin_memcpy(ak.addr, pk->key.dst, 16);
+	__builtin_memcpy(ak.addr, in->dst, 16);
 	f.b[3] = bits_of(slot, bpf_map_lookup_elem(&nascar_addr, &ak));
 
-	if (pk->proto == IPPROTO_TCP || pk->proto == IPPROTO_UDP) {
-		sport = bpf_ntohs(pk->key.sport);
-		dport = bpf_ntohs(pk->key.dport);
-	}
-	k = (slot * 2 + NASCAR_DIM_SRC) * 65536 + sport;
+	k = (slot * 2 + NASCAR_DIM_SRC) * 65536 + in->sport;
 	f.b[4] = bits_of(slot, bpf_map_lookup_elem(&nascar_ports, &k));
-	k = (slot * 2 + NASCAR_DIM_DST) * 65536 + dport;
+	k = (slot * 2 + NASCAR_DIM_DST) * 65536 + in->dport;
 	f.b[5] = bits_of(slot, bpf_map_lookup_elem(&nascar_ports, &k));
 
 	for (i = 0; i < 6; i++)
 		if (!f.b[i])
-			return NASCAR_NO_RULE;
-	return nascar_first_match(&f, cfg->nwords);
+			return -1;
+	return (int)nascar_first_match(&f, cfg->nwords);
+}
+#endif
+
+static __always_inline __u32 nascar_classify_pkt(__u32 slot, __u32 ifid,
+						 const struct nascar_pkt *pk)
+{
+	struct nascar_cls_in in;
+	int r;
+
+	__builtin_memset(&in, 0, sizeof(in));
+	in.slot = slot;
+	in.ifid = ifid;
+	in.family = pk->family;
+	in.proto = pk->proto;
+	if (pk->proto == IPPROTO_TCP || pk->proto == IPPROTO_UDP) {
+		in.sport = bpf_ntohs(pk->key.sport);
+		in.dport = bpf_ntohs(pk->key.dport);
+	}
+	__builtin_memcpy(in.src, pk->key.src, 16);
+	__builtin_memcpy(in.dst, pk->key.dst, 16);
+	r = nascar_classify(&in);
+	return r < 0 ? NASCAR_NO_RULE : (__u32)r;
 }
 
 static __always_inline int nascar_allowed(__u32 slot, __u32 ifid, const struct nascar_pkt *pk)
@@ -447,8 +489,8 @@ static __always_inline int xdp_fix_l4_csum(struct xdp_md *ctx, const struct nasc
 			      (pk->proto == IPPROTO_UDP && pk->family == NASCAR_FAM_V4 ? 0x10000 : 0));
 }
 
-/* Defined once, in nascar.bpf.c (NASCAR_CSUM_IMPL). */
-#ifdef NASCAR_CSUM_IMPL
+/* Global functions are defined once, in nascar.bpf.c (NASCAR_BPF_IMPL). */
+#ifdef NASCAR_BPF_IMPL
 __attribute__((noinline)) int nascar_l4_csum(struct xdp_md *ctx, __u32 l4_off, __u32 len,
 					     __u32 check_off, __u32 pseudo)
 {

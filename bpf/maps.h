@@ -147,4 +147,14 @@ struct {
 	__type(value, struct nascar_counters);
 } nascar_istats SEC(".maps");
 
+/* Private to the programs (not in the ABI, never pinned by name): the
+ * decision of the packet being processed, see nascar_run().  XDP and TC
+ * ingress never nest on one CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct nascar_flow_val);
+} nascar_scratch SEC(".maps");
+
 #endif /* NASCAR_BPF_MAPS_H */

@@ -10,7 +10,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 #include "nascar_abi.h"
-#define NASCAR_CSUM_IMPL
+#define NASCAR_BPF_IMPL
 #include "maps.h"
 #include "parse.h"
 #include "fwd.h"
@@ -50,7 +50,7 @@ static __always_inline int nascar_run(void *ctx, const int xdp)
 	struct nascar_iface *ifc;
 	struct nascar_ifkey ik;
 	struct nascar_pkt pk;
-	struct nascar_flow_val fv, *cv;
+	struct nascar_flow_val *f, *cv;
 	struct nascar_route_in rin;
 	struct bpf_fib_lookup fib;
 	void *data, *data_end;
@@ -81,6 +81,13 @@ static __always_inline int nascar_run(void *ctx, const int xdp)
 	ifc = bpf_map_lookup_elem(&nascar_ifaces, &ik);
 	if (!ifc)
 		return RET_PASS(xdp);
+	/* The decision is built in per-CPU scratch memory rather than on the
+	 * stack: the verifier forgets what is stored in map values, so the
+	 * many ways of reaching a decision merge into one state for the
+	 * code that acts on it (instead of multiplying its states). */
+	f = bpf_map_lookup_elem(&nascar_scratch, &zero);
+	if (!f)
+		return RET_PASS(xdp);
 	ifid = ifc->id & (NASCAR_MAX_IFACES - 1);
 	iflags = ifc->flags;
 
@@ -109,28 +116,28 @@ static __always_inline int nascar_run(void *ctx, const int xdp)
 	if (r == NP_OK && !(nascar_debug & NASCAR_DBG_NO_CACHE))
 		cv = bpf_map_lookup_elem(&nascar_flows, &pk.key);
 	if (cv && cv->generation == gen) {
-		fv = *cv;
-		if ((fv.verdict == NASCAR_V_FORWARD ||
-		     (fv.verdict == NASCAR_V_STACK && fv.stack_reason != NASCAR_SR_RULE)) &&
-		    (now = bpf_ktime_get_coarse_ns()) - fv.fib_ns > NASCAR_FIB_TTL_NS) {
+		*f = *cv;
+		if ((f->verdict == NASCAR_V_FORWARD ||
+		     (f->verdict == NASCAR_V_STACK && f->stack_reason != NASCAR_SR_RULE)) &&
+		    (now = bpf_ktime_get_coarse_ns()) - f->fib_ns > NASCAR_FIB_TTL_NS) {
 			rin.slot = slot;
 			rin.in_ifindex = ifindex;
 			rin.iflags = iflags;
 			rin.xdp = xdp;
 			rin.refresh = 1;
-			if (nascar_route(ctx, &pk, &rin, &fv, &fib) == ROUTE_OK) {
-				fv.fib_ns = now;
+			if (nascar_route(ctx, &pk, &rin, f, &fib) == ROUTE_OK) {
+				f->fib_ns = now;
 				have_nh = 1;
-				bpf_map_update_elem(&nascar_flows, &pk.key, &fv, BPF_ANY);
+				bpf_map_update_elem(&nascar_flows, &pk.key, f, BPF_ANY);
 			} else {
 				/* too big for XDP: hand on, route again next time */
-				nascar_count(slot, ifid, fv.rule, fv.class_id, CNT_STACK, len);
+				nascar_count(slot, ifid, f->rule, f->class_id, CNT_STACK, len);
 				if (xdp)
-					return xdp_pass(xctx, iflags, fv.rule, gen);
+					return xdp_pass(xctx, iflags, f->rule, gen);
 				return TC_ACT_OK;
 			}
 		}
-		rule = fv.rule;
+		rule = f->rule;
 	} else {
 		struct nascar_rule *ru;
 		struct nascar_class *cl;
@@ -146,7 +153,7 @@ static __always_inline int nascar_run(void *ctx, const int xdp)
 			return xdp ? xdp_pass(xctx, iflags, NASCAR_META_RULE_STACK, gen) : TC_ACT_OK;
 		}
 
-		rule = meta_rule != NASCAR_NO_RULE ? meta_rule : nascar_classify(slot, ifid, &pk);
+		rule = meta_rule != NASCAR_NO_RULE ? meta_rule : nascar_classify_pkt(slot, ifid, &pk);
 		if (rule > NASCAR_RULE_DEFAULT) {
 			nascar_count(slot, ifid, NASCAR_NO_RULE, NASCAR_NO_CLASS, CNT_STACK, len);
 			return xdp ? xdp_pass(xctx, iflags, NASCAR_META_RULE_STACK, gen) : TC_ACT_OK;
@@ -157,57 +164,57 @@ static __always_inline int nascar_run(void *ctx, const int xdp)
 			nascar_count(slot, ifid, NASCAR_NO_RULE, NASCAR_NO_CLASS, CNT_STACK, len);
 			return RET_PASS(xdp);
 		}
-		__builtin_memset(&fv, 0, sizeof(fv));
-		fv.generation = gen;
-		fv.rule = rule;
-		fv.class_id = ru->class_id;
-		fv.dscp = NASCAR_DSCP_KEEP;
+		__builtin_memset(f, 0, sizeof(*f));
+		f->generation = gen;
+		f->rule = rule;
+		f->class_id = ru->class_id;
+		f->dscp = NASCAR_DSCP_KEEP;
 		if (ru->class_id < NASCAR_MAX_CLASSES) {
 			k = slot * NASCAR_MAX_CLASSES + ru->class_id;
 			cl = bpf_map_lookup_elem(&nascar_classes, &k);
 			if (cl) {
-				fv.priority = cl->priority;
-				fv.dscp = cl->dscp;
+				f->priority = cl->priority;
+				f->dscp = cl->dscp;
 				if (cl->rate)
-					fv.flags |= NASCAR_FV_POLICE;
+					f->flags |= NASCAR_FV_POLICE;
 			}
 		}
 		if (ru->action == NASCAR_ACT_DROP) {
-			fv.verdict = NASCAR_V_DROP;
+			f->verdict = NASCAR_V_DROP;
 		} else if (ru->action == NASCAR_ACT_FORWARD) {
 			rin.slot = slot;
 			rin.in_ifindex = ifindex;
 			rin.iflags = iflags;
 			rin.xdp = xdp;
 			rin.refresh = 0;
-			if (nascar_route(ctx, &pk, &rin, &fv, &fib) != ROUTE_OK) {
+			if (nascar_route(ctx, &pk, &rin, f, &fib) != ROUTE_OK) {
 				/* too big for XDP and nothing known yet: hand on, no entry */
 				if (xdp && (iflags & NASCAR_IF_TC))
 					return xdp_pass(xctx, iflags, rule, gen);
-				nascar_count(slot, ifid, rule, fv.class_id, CNT_STACK, len);
+				nascar_count(slot, ifid, rule, f->class_id, CNT_STACK, len);
 				return xdp ? xdp_pass(xctx, iflags, NASCAR_META_RULE_STACK, gen)
 					   : TC_ACT_OK;
 			}
 			have_nh = 1;
-			fv.fib_ns = bpf_ktime_get_coarse_ns();
+			f->fib_ns = bpf_ktime_get_coarse_ns();
 		} else {
-			fv.verdict = NASCAR_V_STACK;
-			fv.stack_reason = NASCAR_SR_RULE;
+			f->verdict = NASCAR_V_STACK;
+			f->stack_reason = NASCAR_SR_RULE;
 		}
-		bpf_map_update_elem(&nascar_flows, &pk.key, &fv, BPF_ANY);
+		bpf_map_update_elem(&nascar_flows, &pk.key, f, BPF_ANY);
 	}
 
 	/* ---- act ---- */
-	if (fv.verdict == NASCAR_V_DROP) {
-		nascar_count(slot, ifid, rule, fv.class_id, CNT_DROP, len);
+	if (f->verdict == NASCAR_V_DROP) {
+		nascar_count(slot, ifid, rule, f->class_id, CNT_DROP, len);
 		return RET_DROP(xdp);
 	}
-	if (fv.verdict != NASCAR_V_FORWARD) {
-		nascar_count(slot, ifid, rule, fv.class_id, CNT_STACK, len);
+	if (f->verdict != NASCAR_V_FORWARD) {
+		nascar_count(slot, ifid, rule, f->class_id, CNT_STACK, len);
 		return xdp ? xdp_pass(xctx, iflags, NASCAR_META_RULE_STACK, gen) : TC_ACT_OK;
 	}
 	if (pk.ttl <= 1) {
-		nascar_count(slot, ifid, rule, fv.class_id, CNT_STACK, len);
+		nascar_count(slot, ifid, rule, f->class_id, CNT_STACK, len);
 		return xdp ? xdp_pass(xctx, iflags, NASCAR_META_RULE_STACK, gen) : TC_ACT_OK;
 	}
 
@@ -215,20 +222,20 @@ static __always_inline int nascar_run(void *ctx, const int xdp)
 		struct ethhdr *eth = data;
 
 		/* what XDP cannot take goes on to TC (or the stack) */
-		if ((fv.flags & NASCAR_FV_NEED_TC) || pk.l3_len > fv.mtu ||
-		    bpf_redirect_map(&nascar_devmap, fv.ifindex, XDP_PASS) != XDP_REDIRECT) {
+		if ((f->flags & NASCAR_FV_NEED_TC) || pk.l3_len > f->mtu ||
+		    bpf_redirect_map(&nascar_devmap, f->ifindex, XDP_PASS) != XDP_REDIRECT) {
 			if (!(iflags & NASCAR_IF_TC))
-				nascar_count(slot, ifid, rule, fv.class_id, CNT_STACK, len);
+				nascar_count(slot, ifid, rule, f->class_id, CNT_STACK, len);
 			return xdp_pass(xctx, iflags, rule, gen);
 		}
 		if ((iflags & NASCAR_IF_XDP_NATIVE) && ifc->role == NASCAR_ROLE_GUEST &&
 		    (pk.proto == IPPROTO_TCP || pk.proto == IPPROTO_UDP) &&
 		    len <= NASCAR_CSUM_MAX_FRAME && xdp_fix_l4_csum(xctx, &pk, data)) {
-			nascar_count(slot, ifid, rule, fv.class_id, CNT_STACK, len);
+			nascar_count(slot, ifid, rule, f->class_id, CNT_STACK, len);
 			return xdp_pass(xctx, iflags, NASCAR_META_RULE_STACK, gen);
 		}
-		if ((fv.flags & NASCAR_FV_POLICE) && !police_take(slot, fv.class_id, len)) {
-			nascar_count(slot, ifid, rule, fv.class_id, CNT_POLICE, len);
+		if ((f->flags & NASCAR_FV_POLICE) && !police_take(slot, f->class_id, len)) {
+			nascar_count(slot, ifid, rule, f->class_id, CNT_POLICE, len);
 			return XDP_DROP;
 		}
 		if ((void *)(eth + 1) > data_end)
@@ -238,27 +245,27 @@ static __always_inline int nascar_run(void *ctx, const int xdp)
 
 			if ((void *)(ip + 1) > data_end)
 				return XDP_PASS;
-			rewrite_ip4(ip, fv.dscp);
+			rewrite_ip4(ip, f->dscp);
 		} else {
 			struct ipv6hdr *ip6 = (void *)(eth + 1);
 
 			if ((void *)(ip6 + 1) > data_end)
 				return XDP_PASS;
-			rewrite_ip6(ip6, fv.dscp);
+			rewrite_ip6(ip6, f->dscp);
 		}
-		__builtin_memcpy(eth->h_dest, fv.dmac, 6);
-		__builtin_memcpy(eth->h_source, fv.smac, 6);
-		nascar_count(slot, ifid, rule, fv.class_id, CNT_XDP, len);
+		__builtin_memcpy(eth->h_dest, f->dmac, 6);
+		__builtin_memcpy(eth->h_source, f->smac, 6);
+		nascar_count(slot, ifid, rule, f->class_id, CNT_XDP, len);
 		return XDP_REDIRECT;
 	}
 
 	/* TC */
-	if (fv.mtu && !skb->gso_size && pk.l3_len > fv.mtu) {
-		nascar_count(slot, ifid, rule, fv.class_id, CNT_STACK, len);
+	if (f->mtu && !skb->gso_size && pk.l3_len > f->mtu) {
+		nascar_count(slot, ifid, rule, f->class_id, CNT_STACK, len);
 		return TC_ACT_OK;
 	}
-	if ((fv.flags & NASCAR_FV_POLICE) && !police_take(slot, fv.class_id, len)) {
-		nascar_count(slot, ifid, rule, fv.class_id, CNT_POLICE, len);
+	if ((f->flags & NASCAR_FV_POLICE) && !police_take(slot, f->class_id, len)) {
+		nascar_count(slot, ifid, rule, f->class_id, CNT_POLICE, len);
 		return TC_ACT_SHOT;
 	}
 	{
@@ -271,7 +278,7 @@ static __always_inline int nascar_run(void *ctx, const int xdp)
 
 			if ((void *)(ip + 1) > data_end)
 				return TC_ACT_OK;
-			rewrite_ip4(ip, fv.dscp);
+			rewrite_ip4(ip, f->dscp);
 		} else {
 			struct ipv6hdr *ip6 = (void *)(eth + 1);
 			__u32 old[2], new[2];
@@ -279,15 +286,15 @@ static __always_inline int nascar_run(void *ctx, const int xdp)
 			if ((void *)(ip6 + 1) > data_end)
 				return TC_ACT_OK;
 			__builtin_memcpy(old, ip6, 8);
-			rewrite_ip6(ip6, fv.dscp);
+			rewrite_ip6(ip6, f->dscp);
 			__builtin_memcpy(new, ip6, 8);
 			/* keep skb->csum right for CHECKSUM_COMPLETE skbs */
 			bpf_csum_update(skb, bpf_csum_diff(old, 8, new, 8, 0));
 		}
 	}
-	skb->priority = fv.priority;
-	nascar_count(slot, ifid, rule, fv.class_id, CNT_TC, len);
-	if (have_nh && (fv.flags & NASCAR_FV_NEED_TC)) {
+	skb->priority = f->priority;
+	nascar_count(slot, ifid, rule, f->class_id, CNT_TC, len);
+	if (have_nh && (f->flags & NASCAR_FV_NEED_TC)) {
 		struct bpf_redir_neigh nh;
 
 		__builtin_memset(&nh, 0, sizeof(nh));
@@ -298,9 +305,9 @@ static __always_inline int nascar_run(void *ctx, const int xdp)
 			nh.nh_family = AF_INET6;
 			__builtin_memcpy(nh.ipv6_nh, fib.ipv6_dst, 16);
 		}
-		return bpf_redirect_neigh(fv.ifindex, &nh, sizeof(nh), 0);
+		return bpf_redirect_neigh(f->ifindex, &nh, sizeof(nh), 0);
 	}
-	return bpf_redirect_neigh(fv.ifindex, 0, 0, 0);
+	return bpf_redirect_neigh(f->ifindex, 0, 0, 0);
 }
 
 SEC("xdp")
