@@ -88,16 +88,57 @@ static int same_mount_ns_as_init(void)
 }
 
 /*
+ * `ip netns exec NAME` runs its command in a new mount namespace with a
+ * sysfs mounted on /sys whose source is NAME (and, with newer iproute2, a
+ * fresh bpffs): pins made there vanish with the command.  Returns 1 and
+ * the namespace name when /sys looks like that.
+ */
+static int in_ip_netns_exec(char *name, size_t len)
+{
+	char line[4096], found[256] = "";
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		char mnt[512], fstype[64], src[256];
+		const char *sep = strstr(line, " - ");
+
+		if (!sep || sscanf(line, "%*s %*s %*s %*s %511s", mnt) != 1 || strcmp(mnt, "/sys"))
+			continue;
+		if (sscanf(sep + 3, "%63s %255s", fstype, src) != 2)
+			continue;
+		if (strcmp(fstype, "sysfs") == 0)
+			snprintf(found, sizeof(found), "%s", strcmp(src, "sysfs") && strcmp(src, "none")
+								     ? src
+								     : "");
+	}
+	fclose(f);
+	if (!found[0])
+		return 0;
+	snprintf(name, len, "%s", found);
+	return 1;
+}
+
+/*
  * Is pin_dir on bpffs, or can it be?  *mount_at is set to the directory to
  * mount bpffs on (only /sys/fs/bpf itself), or "".
  */
-static int check_bpffs(const char *pin_dir, char *mount_at, size_t len)
+static int check_bpffs(const char *pin_dir, char *mount_at, size_t len, int private_ok)
 {
-	char dir[PATH_MAX];
+	char dir[PATH_MAX], nsname[256];
 	struct statfs sfs;
 	struct stat st;
 
 	mount_at[0] = '\0';
+	if (!private_ok && strncmp(pin_dir, "/sys/", 5) == 0 &&
+	    in_ip_netns_exec(nsname, sizeof(nsname))) {
+		pr_err("running under 'ip netns exec %s', which gives /sys (and /sys/fs/bpf) to "
+		       "this command alone: pins made here would vanish with it; run nascar-apply "
+		       "with 'nsenter --net=/run/netns/%s' instead, or pass --private-bpffs",
+		       nsname, nsname);
+		return -1;
+	}
 	snprintf(dir, sizeof(dir), "%s", pin_dir);
 	while (stat(dir, &st) < 0) {
 		char *slash = strrchr(dir, '/');
@@ -108,8 +149,25 @@ static int check_bpffs(const char *pin_dir, char *mount_at, size_t len)
 		}
 		*slash = '\0';
 	}
-	if (statfs(dir, &sfs) == 0 && (unsigned long)sfs.f_type == BPF_FS_MAGIC)
-		return 0;
+	if (statfs(dir, &sfs) == 0 && (unsigned long)sfs.f_type == BPF_FS_MAGIC) {
+		char init_path[PATH_MAX + 16];
+		struct stat ist;
+
+		if (private_ok || same_mount_ns_as_init())
+			return 0;
+		/* Another mount namespace: is this the bpffs everyone sees?  (ip
+		 * netns exec mounts a private one that dies with the command,
+		 * and with it every pinned link.) */
+		snprintf(init_path, sizeof(init_path), "/proc/1/root%s", dir);
+		if (stat(init_path, &ist) == 0 && ist.st_dev == st.st_dev)
+			return 0;
+		pr_err("the bpffs at %s is private to this mount namespace ('ip netns exec' mounts "
+		       "its own), so the pins and hooks would vanish when it goes; run nascar-apply "
+		       "with 'nsenter --net=/run/netns/NAME' instead, or pass --private-bpffs if "
+		       "this namespace outlives it",
+		       dir);
+		return -1;
+	}
 	if (strcmp(dir, "/sys/fs/bpf") == 0) {
 		if (!same_mount_ns_as_init()) {
 			pr_err("no bpf filesystem at /sys/fs/bpf in this mount namespace ('ip netns "
@@ -394,7 +452,7 @@ int cmd_apply(struct rt_opts *o, const char *file)
 	int added_dev[NASCAR_MAX_IFACES] = { 0 };
 	unsigned int slot;
 	__u32 gen;
-	int rc = 1, ret;
+	int rc = 1, ret, fresh = 0;
 	size_t n;
 
 	load_init(&b);
@@ -407,7 +465,8 @@ int cmd_apply(struct rt_opts *o, const char *file)
 		       "run it as root, e.g. with sudo");
 		goto out_img;
 	}
-	if (check_bpffs(o->pin_dir, mount_at, sizeof(mount_at)) < 0 && !o->dry_run)
+	if (check_bpffs(o->pin_dir, mount_at, sizeof(mount_at), o->private_bpffs) < 0 &&
+	    !o->dry_run)
 		goto out_img;
 	if (build_plan(&img, plan) < 0)
 		goto out_img;
@@ -444,6 +503,7 @@ int cmd_apply(struct rt_opts *o, const char *file)
 	/* From here on the machine changes. */
 	if (mount_at[0] && mount_bpffs(mount_at) < 0)
 		goto out_img;
+	fresh = !load_pins_exist(o->pin_dir);
 	ret = mkdir_p(o->pin_dir, 0700);
 	if (ret < 0) {
 		pr_err("cannot create the pin directory %s (%s); choose another --pin-dir",
@@ -459,6 +519,12 @@ int cmd_apply(struct rt_opts *o, const char *file)
 	ret = load_object(&b, o->pin_dir, o->bpf_obj, err, sizeof(err));
 	if (ret < 0) {
 		pr_err("%s", err);
+		if (fresh) {
+			/* a failed first load leaves nothing behind */
+			load_close(&b);
+			load_unpin_all(o->pin_dir);
+			state_remove(o->state_dir);
+		}
 		goto out;
 	}
 	if (read_active(&b, &ns, &cfg) < 0) {

@@ -341,19 +341,24 @@ int load_pins_exist(const char *pin_dir)
 
 int load_unpin_all(const char *pin_dir)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX + 256];
+	struct dirent *de;
+	DIR *d;
 	int n = 0;
 
-	for (int i = 0; i < M_COUNT; i++) {
-		pin_path(path, sizeof(path), pin_dir, load_map_names[i]);
+	/* Every map of the object is pinned under its own name, and all of
+	 * them are called nascar_*; the programs are prog_nascar_*. */
+	d = opendir(pin_dir);
+	while (d && (de = readdir(d))) {
+		if (strncmp(de->d_name, "nascar_", 7) != 0 &&
+		    strncmp(de->d_name, "prog_nascar_", 12) != 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", pin_dir, de->d_name);
 		if (unlink(path) == 0)
 			n++;
 	}
-	for (int i = 0; i < 2; i++) {
-		prog_pin_path(path, sizeof(path), pin_dir, prog_names[i]);
-		if (unlink(path) == 0)
-			n++;
-	}
+	if (d)
+		closedir(d);
 	snprintf(path, sizeof(path), "%s/links", pin_dir);
 	rmdir(path);
 	rmdir(pin_dir);

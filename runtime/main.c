@@ -37,6 +37,7 @@ static void usage(FILE *f)
 		"  -i, --interval S     stats: print rates every S seconds\n"
 		"  -c, --count N        stats: stop after N reports\n"
 		"      --bpf-obj FILE   load this BPF object instead of the built-in one\n"
+		"      --private-bpffs  accept a bpffs private to this mount namespace\n"
 		"  -q, --quiet          only errors\n"
 		"  -v, --verbose        more detail (-vv: libbpf's debug output)\n"
 		"  -h, --help\n",
@@ -54,6 +55,7 @@ int main(int argc, char **argv)
 		{ "interval", required_argument, NULL, 'i' },
 		{ "count", required_argument, NULL, 'c' },
 		{ "bpf-obj", required_argument, NULL, 'B' },
+		{ "private-bpffs", no_argument, NULL, 'P' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -114,6 +116,9 @@ int main(int argc, char **argv)
 			break;
 		case 'B':
 			o.bpf_obj = optarg;
+			break;
+		case 'P':
+			o.private_bpffs = 1;
 			break;
 		case 'q':
 			log_quiet = 1;
