@@ -50,16 +50,16 @@
  * Kept here until the ABI header carries them. */
 #ifndef NASCAR_SR_NONE
 #define NASCAR_SR_NONE 0
-#define NASCAR_SR_RULE 1 /* the rule's action is stack */
-#define NASCAR_SR_NOROUTE 2 /* no route (unreachable, blackhole, prohibit) */
-#define NASCAR_SR_LOCAL 3 /* for the host itself, broadcast, multicast */
-#define NASCAR_SR_EGRESS 4 /* egress interface not declared by the policy */
-#define NASCAR_SR_NO_NEIGH 5 /* xdp-only: first packet had no neighbour */
-#define NASCAR_SR_MTU 6 /* over the egress MTU */
-#define NASCAR_SR_TTL 7 /* TTL or hop limit <= 1 */
-#define NASCAR_SR_PARSE 8 /* not classifiable */
+#define NASCAR_SR_RULE 1	 /* the rule's action is stack */
+#define NASCAR_SR_NOROUTE 2	 /* no route (unreachable, blackhole, prohibit) */
+#define NASCAR_SR_LOCAL 3	 /* for the host itself, broadcast, multicast */
+#define NASCAR_SR_EGRESS 4	 /* egress interface not declared by the policy */
+#define NASCAR_SR_NO_NEIGH 5	 /* xdp-only: first packet had no neighbour */
+#define NASCAR_SR_MTU 6		 /* over the egress MTU */
+#define NASCAR_SR_TTL 7		 /* TTL or hop limit <= 1 */
+#define NASCAR_SR_PARSE 8	 /* not classifiable */
 #define NASCAR_SR_FWD_DISABLED 9 /* forwarding disabled on the device */
-#define NASCAR_SR_CSUM 10 /* L4 checksum invalid (native XDP on a guest) */
+#define NASCAR_SR_CSUM 10	 /* L4 checksum invalid (native XDP on a guest) */
 #endif
 
 /* Local flow-cache flag: the class has a rate (saves a lookup on hits). */
@@ -322,7 +322,7 @@ struct nascar_route_in {
 	__u8 pad0;
 };
 
-#define ROUTE_OK 0 /* fv updated; store it */
+#define ROUTE_OK 0	 /* fv updated; store it */
 #define ROUTE_PKT_ONLY 1 /* this packet can't be routed here (too big): hand on, don't store */
 
 /*
@@ -330,8 +330,8 @@ struct nascar_route_in {
  * FORWARD or a stack verdict.  nh returns the next hop for redirect_neigh.
  */
 static __always_inline int nascar_route(void *ctx, const struct nascar_pkt *pk,
-					const struct nascar_route_in *in, struct nascar_flow_val *fv,
-					struct bpf_fib_lookup *p)
+					const struct nascar_route_in *in,
+					struct nascar_flow_val *fv, struct bpf_fib_lookup *p)
 {
 	struct nascar_ifkey ek;
 	int rc;
@@ -484,9 +484,10 @@ static __always_inline int xdp_fix_l4_csum(struct xdp_md *ctx, const struct nasc
 		ps += bpf_htons((__u16)(pk->l4_len >> 16));
 	}
 	ps += bpf_htons((__u16)pk->l4_len) + bpf_htons((__u16)pk->proto);
-	return nascar_l4_csum(ctx, (__u32)(pk->l4 - data), pk->l4_len,
-			      pk->proto == IPPROTO_TCP ? 16 : 6, csum_fold64(ps) |
-			      (pk->proto == IPPROTO_UDP && pk->family == NASCAR_FAM_V4 ? 0x10000 : 0));
+	return nascar_l4_csum(
+		ctx, (__u32)(pk->l4 - data), pk->l4_len, pk->proto == IPPROTO_TCP ? 16 : 6,
+		csum_fold64(ps) |
+			(pk->proto == IPPROTO_UDP && pk->family == NASCAR_FAM_V4 ? 0x10000 : 0));
 }
 
 /* Global functions are defined once, in nascar.bpf.c (NASCAR_BPF_IMPL). */
@@ -535,7 +536,7 @@ __attribute__((noinline)) int nascar_l4_csum(struct xdp_md *ctx, __u32 l4_off, _
 	if (len >= 8) {
 		if ((void *)(p + 8) > data_end)
 			return -1;
-		sum += (__u64)*(__u32 *)p + *(__u32 *)(p + 4);
+		sum += (__u64) * (__u32 *)p + *(__u32 *)(p + 4);
 		p += 8;
 		len -= 8;
 	}
@@ -554,7 +555,7 @@ __attribute__((noinline)) int nascar_l4_csum(struct xdp_md *ctx, __u32 l4_off, _
 		len -= 2;
 	}
 	if (len) {
-		__u8 last[2] = { 0, 0 };
+		__u8 last[2] = {0, 0};
 
 		if ((void *)(p + 1) > data_end)
 			return -1;

@@ -41,7 +41,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, NASCAR_SLOTS * NASCAR_MAX_IFACES);
+	__uint(max_entries, NASCAR_SLOTS *NASCAR_MAX_IFACES);
 	__type(key, struct nascar_ifkey);
 	__type(value, struct nascar_iface);
 } nascar_ifaces SEC(".maps");
@@ -85,28 +85,28 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, NASCAR_SLOTS * NASCAR_MAX_BITMAPS);
+	__uint(max_entries, NASCAR_SLOTS *NASCAR_MAX_BITMAPS);
 	__type(key, __u32);
 	__type(value, struct nascar_bitmap);
 } nascar_bits SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, NASCAR_SLOTS * NASCAR_NRULES);
+	__uint(max_entries, NASCAR_SLOTS *NASCAR_NRULES);
 	__type(key, __u32);
 	__type(value, struct nascar_rule);
 } nascar_rules SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, NASCAR_SLOTS * NASCAR_MAX_CLASSES);
+	__uint(max_entries, NASCAR_SLOTS *NASCAR_MAX_CLASSES);
 	__type(key, __u32);
 	__type(value, struct nascar_class);
 } nascar_classes SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, NASCAR_SLOTS * NASCAR_MAX_CLASSES);
+	__uint(max_entries, NASCAR_SLOTS *NASCAR_MAX_CLASSES);
 	__type(key, __u32);
 	__type(value, struct nascar_police);
 } nascar_police SEC(".maps");
@@ -128,21 +128,21 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, NASCAR_SLOTS * NASCAR_NRULES);
+	__uint(max_entries, NASCAR_SLOTS *NASCAR_NRULES);
 	__type(key, __u32);
 	__type(value, struct nascar_counters);
 } nascar_fstats SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, NASCAR_SLOTS * NASCAR_MAX_CLASSES);
+	__uint(max_entries, NASCAR_SLOTS *NASCAR_MAX_CLASSES);
 	__type(key, __u32);
 	__type(value, struct nascar_counters);
 } nascar_cstats SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, NASCAR_SLOTS * NASCAR_MAX_IFACES);
+	__uint(max_entries, NASCAR_SLOTS *NASCAR_MAX_IFACES);
 	__type(key, __u32);
 	__type(value, struct nascar_counters);
 } nascar_istats SEC(".maps");

@@ -150,13 +150,16 @@ static __always_inline int nascar_run(void *ctx, const int xdp)
 		}
 		if (r != NP_OK) {
 			nascar_count(slot, ifid, NASCAR_NO_RULE, NASCAR_NO_CLASS, CNT_STACK, len);
-			return xdp ? xdp_pass(xctx, iflags, NASCAR_META_RULE_STACK, gen) : TC_ACT_OK;
+			return xdp ? xdp_pass(xctx, iflags, NASCAR_META_RULE_STACK, gen)
+				   : TC_ACT_OK;
 		}
 
-		rule = meta_rule != NASCAR_NO_RULE ? meta_rule : nascar_classify_pkt(slot, ifid, &pk);
+		rule = meta_rule != NASCAR_NO_RULE ? meta_rule
+						   : nascar_classify_pkt(slot, ifid, &pk);
 		if (rule > NASCAR_RULE_DEFAULT) {
 			nascar_count(slot, ifid, NASCAR_NO_RULE, NASCAR_NO_CLASS, CNT_STACK, len);
-			return xdp ? xdp_pass(xctx, iflags, NASCAR_META_RULE_STACK, gen) : TC_ACT_OK;
+			return xdp ? xdp_pass(xctx, iflags, NASCAR_META_RULE_STACK, gen)
+				   : TC_ACT_OK;
 		}
 		k = slot * NASCAR_NRULES + rule;
 		ru = bpf_map_lookup_elem(&nascar_rules, &k);

@@ -46,11 +46,11 @@
 
 struct nascar_pkt {
 	struct nascar_flow_key key; /* ifindex filled by the caller */
-	void *l3; /* struct iphdr or struct ipv6hdr */
+	void *l3;		    /* struct iphdr or struct ipv6hdr */
 	void *l4;
 	__u32 l3_len; /* IP total length: header + payload */
 	__u32 l4_len; /* payload length from the IP header */
-	__u8 family; /* NASCAR_FAM_* */
+	__u8 family;  /* NASCAR_FAM_* */
 	__u8 proto;
 	__u8 ttl; /* TTL or hop limit */
 	__u8 pad0;

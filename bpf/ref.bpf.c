@@ -150,7 +150,7 @@ __attribute__((noinline)) int ref_sum(struct xdp_md *ctx, __u32 off, __u32 len, 
 	if (len >= 8) {
 		if ((void *)(p + 8) > data_end)
 			return -1;
-		sum += (__u64)*(__u32 *)p + *(__u32 *)(p + 4);
+		sum += (__u64) * (__u32 *)p + *(__u32 *)(p + 4);
 		p += 8;
 		len -= 8;
 	}
@@ -169,7 +169,7 @@ __attribute__((noinline)) int ref_sum(struct xdp_md *ctx, __u32 off, __u32 len, 
 		len -= 2;
 	}
 	if (len) {
-		__u8 last[2] = { 0, 0 };
+		__u8 last[2] = {0, 0};
 
 		if ((void *)(p + 1) > data_end)
 			return -1;

@@ -35,7 +35,10 @@ struct map_slot {
 	int required; /* by fill_slot */
 };
 
-#define MS(n, f, r) { n, offsetof(struct fill_maps, f), r }
+#define MS(n, f, r)                                 \
+	{                                           \
+		n, offsetof(struct fill_maps, f), r \
+	}
 static const struct map_slot map_slots[] = {
 	MS(NASCAR_MAP_STATE, state, 1),	    MS(NASCAR_MAP_SLOTS, slots, 1),
 	MS(NASCAR_MAP_IFACES, ifaces, 1),   MS(NASCAR_MAP_ALLOW, allow, 1),
@@ -213,18 +216,17 @@ static int zero_percpu(int fd, __u32 base, size_t n, size_t vsize)
 	return err;
 }
 
-#define CHECK(call, what)                                                                  \
-	do {                                                                               \
-		err = (call);                                                              \
-		if (err) {                                                                 \
+#define CHECK(call, what)                                                                      \
+	do {                                                                                   \
+		err = (call);                                                                  \
+		if (err) {                                                                     \
 			seterr(errbuf, errlen, "slot %d: %s: %s", slot, what, strerror(-err)); \
-			goto out;                                                          \
-		}                                                                          \
+			goto out;                                                              \
+		}                                                                              \
 	} while (0)
 
 int fill_slot_ex(struct fill_maps *m, const struct nfc_image *img, int slot,
-		 const int *ifindex_of_iface, const __u8 *attach_flags, char *errbuf,
-		 size_t errlen)
+		 const int *ifindex_of_iface, const __u8 *attach_flags, char *errbuf, size_t errlen)
 {
 	struct nascar_rule *rules = NULL;
 	struct nascar_class *classes = NULL;
@@ -336,8 +338,8 @@ int fill_slot_ex(struct fill_maps *m, const struct nfc_image *img, int slot,
 		classes[i] = img->classes[i].val;
 		police[i].tokens = classes[i].burst; /* full; last_ns 0 = long ago */
 	}
-	CHECK(update_range(m->classes, (__u32)slot * NASCAR_MAX_CLASSES, classes,
-			   sizeof(*classes), NASCAR_MAX_CLASSES),
+	CHECK(update_range(m->classes, (__u32)slot * NASCAR_MAX_CLASSES, classes, sizeof(*classes),
+			   NASCAR_MAX_CLASSES),
 	      NASCAR_MAP_CLASSES);
 	CHECK(update_range(m->police, (__u32)slot * NASCAR_MAX_CLASSES, police, sizeof(*police),
 			   NASCAR_MAX_CLASSES),
@@ -365,8 +367,8 @@ int fill_slot_ex(struct fill_maps *m, const struct nfc_image *img, int slot,
 	}
 
 	for (i = 0; i < img->nifaces; i++) {
-		struct nascar_ifkey k = { .ifindex = (__u32)ifindex_of_iface[i],
-					  .slot = (__u32)slot };
+		struct nascar_ifkey k = {.ifindex = (__u32)ifindex_of_iface[i],
+					 .slot = (__u32)slot};
 		struct nascar_iface v = img->ifaces[i].val;
 
 		v.id = (__u8)i;
@@ -396,7 +398,7 @@ int fill_slot(struct fill_maps *m, const struct nfc_image *img, int slot,
 
 int fill_switch(struct fill_maps *m, int slot, __u32 generation)
 {
-	struct nascar_state st = { .active_slot = (__u32)slot, .generation = generation };
+	struct nascar_state st = {.active_slot = (__u32)slot, .generation = generation};
 	__u32 k = 0;
 
 	if (slot < 0 || slot >= NASCAR_SLOTS)

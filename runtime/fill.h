@@ -61,8 +61,7 @@ int fill_slot(struct fill_maps *m, const struct nfc_image *img, int slot,
  * flow whose first packet needs the stack stays on the stack), and
  * NASCAR_IF_XDP_NATIVE on a guest turns on partial-checksum completion. */
 int fill_slot_ex(struct fill_maps *m, const struct nfc_image *img, int slot,
-		 const int *ifindex_of_iface, const __u8 *attach_flags, char *err,
-		 size_t errlen);
+		 const int *ifindex_of_iface, const __u8 *attach_flags, char *err, size_t errlen);
 
 /* Makes `slot` active under `generation` (one map update). */
 int fill_switch(struct fill_maps *m, int slot, __u32 generation);

@@ -38,7 +38,7 @@ static int cmp_u32(const void *a, const void *b)
 static double measure(int prog, int ifindex, const void *pkt, size_t len, __u32 repeat,
 		      __u32 *retval)
 {
-	struct xdp_md ctx_in = { .data_end = (__u32)len, .ingress_ifindex = (__u32)ifindex };
+	struct xdp_md ctx_in = {.data_end = (__u32)len, .ingress_ifindex = (__u32)ifindex};
 	__u8 out[2048];
 	__u32 d[5];
 	int i;
@@ -85,12 +85,17 @@ static char *policy(int n, int first_hit)
 
 int bench_main(int argc, char **argv)
 {
-	static const int sizes[3] = { 1, 100, 4096 };
-	__u8 hybrid[2] = { NASCAR_IF_XDP | NASCAR_IF_TC, NASCAR_IF_XDP | NASCAR_IF_TC };
+	static const int sizes[3] = {1, 100, 4096};
+	__u8 hybrid[2] = {NASCAR_IF_XDP | NASCAR_IF_TC, NASCAR_IF_XDP | NASCAR_IF_TC};
 	__u32 repeat = argc > 1 ? (__u32)atoi(argv[1]) : 1000000, ret;
-	struct pktspec s = { .family = 4, .proto = IPPROTO_UDP, .src = "172.16.0.42",
-			     .dst = "10.0.0.10", .sport = 40000, .dport = 29536, .ttl = 64,
-			     .payload = 64 };
+	struct pktspec s = {.family = 4,
+			    .proto = IPPROTO_UDP,
+			    .src = "172.16.0.42",
+			    .dst = "10.0.0.10",
+			    .sport = 40000,
+			    .dport = 29536,
+			    .ttl = 64,
+			    .payload = 64};
 	struct env hit, miss;
 	struct ref_bpf *ref;
 	double t_pass, t_router, t_hit[3], t_miss[3], t_miss_first[3];
@@ -112,8 +117,8 @@ int bench_main(int argc, char **argv)
 	bpf_map_update_elem(bpf_map__fd(ref->maps.ref_devmap), &k, &v, BPF_ANY);
 
 	t_pass = measure(bpf_program__fd(ref->progs.ref_pass), hit.ifx[0], pkt, len, repeat, &ret);
-	t_router = measure(bpf_program__fd(ref->progs.ref_router), hit.ifx[0], pkt, len, repeat,
-			   &ret);
+	t_router =
+		measure(bpf_program__fd(ref->progs.ref_router), hit.ifx[0], pkt, len, repeat, &ret);
 	if (ret != XDP_REDIRECT)
 		fprintf(stderr, "bench: ref_router returned %u\n", ret);
 

@@ -44,7 +44,7 @@ int sh(const char *fmt, ...)
 
 void parse_mac(const char *s, __u8 mac[6])
 {
-	unsigned int v[6] = { 0 };
+	unsigned int v[6] = {0};
 	int i;
 
 	sscanf(s, "%x:%x:%x:%x:%x:%x", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5]);
@@ -70,14 +70,15 @@ static int get_mac(const char *ifname, __u8 mac[6])
 
 int env_open(struct env *e, __u32 debug_flags)
 {
-	static const char *names[3] = { "nsc0", "nsc1", "nsc2" };
+	static const char *names[3] = {"nsc0", "nsc1", "nsc2"};
 	int i, err;
 
 	memset(e, 0, sizeof(*e));
 	for (i = 0; i < 3; i++) {
 		e->ifx[i] = (int)if_nametoindex(names[i]);
 		if (!e->ifx[i] || get_mac(names[i], e->mac[i])) {
-			fprintf(stderr, "interface %s missing: run through test_bpf.sh\n", names[i]);
+			fprintf(stderr, "interface %s missing: run through test_bpf.sh\n",
+				names[i]);
 			return -ENODEV;
 		}
 	}
@@ -122,7 +123,7 @@ void env_close(struct env *e)
 
 static int env_fill(struct env *e, const __u8 *attach_flags)
 {
-	static const char *names[3] = { "nsc0", "nsc1", "nsc2" };
+	static const char *names[3] = {"nsc0", "nsc1", "nsc2"};
 	int ifx[NASCAR_MAX_IFACES];
 	char err[256];
 	size_t i;
@@ -185,8 +186,8 @@ int env_reapply(struct env *e, const __u8 *attach_flags)
 
 int run_xdp(struct env *e, int ifindex, const void *pkt, size_t len, struct run *r)
 {
-	struct xdp_md ctx_in = { .data_end = (__u32)len, .ingress_ifindex = (__u32)ifindex };
-	struct xdp_md ctx_out = { 0 };
+	struct xdp_md ctx_in = {.data_end = (__u32)len, .ingress_ifindex = (__u32)ifindex};
+	struct xdp_md ctx_out = {0};
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = pkt, .data_size_in = (__u32)len,
 		    .data_out = r->out, .data_size_out = sizeof(r->out), .ctx_in = &ctx_in,
 		    .ctx_size_in = sizeof(ctx_in), .ctx_out = &ctx_out,
@@ -204,7 +205,7 @@ int run_xdp(struct env *e, int ifindex, const void *pkt, size_t len, struct run 
 
 int run_tc(struct env *e, int ifindex, const void *pkt, size_t len, struct run *r)
 {
-	struct __sk_buff ctx_in = { 0 }, ctx_out = { 0 };
+	struct __sk_buff ctx_in = {0}, ctx_out = {0};
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = pkt, .data_size_in = (__u32)len,
 		    .data_out = r->out, .data_size_out = sizeof(r->out), .ctx_in = &ctx_in,
 		    .ctx_size_in = sizeof(ctx_in), .ctx_out = &ctx_out,
@@ -310,8 +311,8 @@ static int l4_check_off(int proto)
 
 size_t build_pkt(const struct pktspec *s, __u8 *buf)
 {
-	static const __u8 dmac[6] = { 0x02, 0, 0, 0, 0xaa, 0x01 };
-	static const __u8 smac[6] = { 0x02, 0, 0, 0, 0xbb, 0x02 };
+	static const __u8 dmac[6] = {0x02, 0, 0, 0, 0xaa, 0x01};
+	static const __u8 smac[6] = {0x02, 0, 0, 0, 0xbb, 0x02};
 	size_t l3len, l4hdr, l4len, off = 14;
 	__u8 *l3 = buf + 14, *l4;
 	int proto = s->proto;

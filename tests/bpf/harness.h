@@ -40,12 +40,12 @@ extern int n_pass, n_fail, n_skip;
 
 /* one result line */
 void result(const char *name, int ok);
-#define EXPECT(cond)                                                                       \
-	do {                                                                               \
-		if (!(cond)) {                                                             \
+#define EXPECT(cond)                                                                          \
+	do {                                                                                  \
+		if (!(cond)) {                                                                \
 			fprintf(stderr, "  %s:%d: expected %s\n", __FILE__, __LINE__, #cond); \
-			ok = 0;                                                            \
-		}                                                                          \
+			ok = 0;                                                               \
+		}                                                                             \
 	} while (0)
 
 /* debug_flags: rodata nascar_debug before load (0 normally). */
@@ -59,7 +59,7 @@ int env_reapply(struct env *e, const __u8 *attach_flags);
 
 struct run {
 	__u32 retval;
-	__u32 metalen; /* XDP: bytes of data_meta in front of out */
+	__u32 metalen;	/* XDP: bytes of data_meta in front of out */
 	__u32 priority; /* TC: skb->priority after the run */
 	__u32 outlen;
 	__u8 out[9000];
@@ -82,8 +82,8 @@ struct pktspec {
 	const char *src, *dst;
 	__u16 sport, dport;
 	__u8 ttl;
-	__u8 tos; /* IPv4 tos / IPv6 traffic class */
-	int payload; /* bytes of L4 payload */
+	__u8 tos;     /* IPv4 tos / IPv6 traffic class */
+	int payload;  /* bytes of L4 payload */
 	int bad_csum; /* 1: wrong L4 checksum, 2: partial (pseudo-header sum only) */
 	__u8 icmp_type;
 };

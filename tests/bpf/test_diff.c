@@ -23,21 +23,26 @@ static unsigned int rnd(unsigned int n)
 	return (unsigned int)random() % n;
 }
 
-static const char *v4pfx[] = { "10.0.0.0/8",	 "10.0.0.0/24",	    "10.0.0.10",   "10.0.0.0/16",
-			       "172.16.0.0/24", "172.16.0.42",	    "172.16.0.0/12", "10.1.0.0/16",
-			       "192.168.50.0/24", "0.0.0.0/1",	    "10.0.0.20",   "8.0.0.0/7" };
-static const char *v6pfx[] = { "2001:db8::/32",	    "2001:db8:10::/64", "2001:db8:10::10",
-			       "2001:db8:16::/64", "2001:db8:16::42", "2001:db8:11::/48",
-			       "::/1",		    "2001:db8:16::/120" };
-static const char *portpfx[] = { "80", "23", "5000-5010", "29536", "1024-65535", "0-1023", "0",
-				 "5005" };
-static const char *v4addr[] = { "10.0.0.10",   "10.0.0.11", "10.0.0.20",   "10.1.2.3",
-				"172.16.0.42", "172.16.0.7", "192.168.50.10", "8.8.8.8",
-				"10.0.5.5",    "9.1.2.3",   "10.0.0.1" };
-static const char *v6addr[] = { "2001:db8:10::10", "2001:db8:10::99", "2001:db8:16::42",
-				"2001:db8:16::7",  "2001:db8:11::5",  "2001:db8:99::1",
-				"2001:db8:16::1" };
-static const __u16 ports[] = { 23, 80, 5000, 5005, 5010, 5011, 29536, 1023, 1024, 40000, 0, 65535 };
+static const char *v4pfx[] = {"10.0.0.0/8",	 "10.0.0.0/24", "10.0.0.10",	 "10.0.0.0/16",
+			      "172.16.0.0/24",	 "172.16.0.42", "172.16.0.0/12", "10.1.0.0/16",
+			      "192.168.50.0/24", "0.0.0.0/1",	"10.0.0.20",	 "8.0.0.0/7"};
+static const char *v6pfx[] = {"2001:db8::/32",
+			      "2001:db8:10::/64",
+			      "2001:db8:10::10",
+			      "2001:db8:16::/64",
+			      "2001:db8:16::42",
+			      "2001:db8:11::/48",
+			      "::/1",
+			      "2001:db8:16::/120"};
+static const char *portpfx[] = {"80",	      "23",	"5000-5010", "29536",
+				"1024-65535", "0-1023", "0",	     "5005"};
+static const char *v4addr[] = {"10.0.0.10",   "10.0.0.11",  "10.0.0.20",     "10.1.2.3",
+			       "172.16.0.42", "172.16.0.7", "192.168.50.10", "8.8.8.8",
+			       "10.0.5.5",    "9.1.2.3",    "10.0.0.1"};
+static const char *v6addr[] = {"2001:db8:10::10", "2001:db8:10::99", "2001:db8:16::42",
+			       "2001:db8:16::7",  "2001:db8:11::5",  "2001:db8:99::1",
+			       "2001:db8:16::1"};
+static const __u16 ports[] = {23, 80, 5000, 5005, 5010, 5011, 29536, 1023, 1024, 40000, 0, 65535};
 
 static void addr_clause(char *buf, size_t n, const char *kw, int fam, int with_port)
 {
@@ -71,7 +76,7 @@ static char *gen_policy(int big)
 				"class c2 { priority 1; dscp cs1; }\n");
 	for (i = 0; i < nflows; i++) {
 		char from[96], to[96];
-		int fam = (int)rnd(3); /* 0 any, 1 v4, 2 v6 */
+		int fam = (int)rnd(3);	 /* 0 any, 1 v4, 2 v6 */
 		int proto = (int)rnd(5); /* any tcp udp icmp icmpv6 */
 		int a = (int)rnd(5);
 
@@ -83,7 +88,8 @@ static char *gen_policy(int big)
 		addr_clause(from, sizeof(from), "from", fam, proto == 1 || proto == 2);
 		addr_clause(to, sizeof(to), "to", fam, proto == 1 || proto == 2);
 		if (fam && !from[0] && !to[0])
-			snprintf(to, sizeof(to), "to %s; ", fam == 4 ? "10.0.0.0/8" : "2001:db8::/32");
+			snprintf(to, sizeof(to), "to %s; ",
+				 fam == 4 ? "10.0.0.0/8" : "2001:db8::/32");
 		len += (size_t)snprintf(p + len, cap - len, "flow f%d { %s%s%s%s", i, from, to,
 					proto == 1   ? "proto tcp; "
 					: proto == 2 ? "proto udp; "
@@ -103,7 +109,8 @@ static char *gen_policy(int big)
 		len += (size_t)snprintf(p + len, cap - len, "default { action drop; }\n");
 		break;
 	case 1:
-		len += (size_t)snprintf(p + len, cap - len, "default { action forward; class c1; }\n");
+		len += (size_t)snprintf(p + len, cap - len,
+					"default { action forward; class c1; }\n");
 		break;
 	default:
 		break;
@@ -116,7 +123,7 @@ static int diff_one(struct env *e, int tc, int *nreport)
 	struct pktspec s;
 	struct nfc_pkt np;
 	struct nfc_verdict v;
-	struct nascar_counters f0 = { 0 }, f1, c0 = { 0 }, c1, i0, i1;
+	struct nascar_counters f0 = {0}, f1, c0 = {0}, c1, i0, i1;
 	__u8 pkt[512];
 	size_t len;
 	struct run r;
@@ -129,8 +136,9 @@ static int diff_one(struct env *e, int tc, int *nreport)
 	memset(&s, 0, sizeof(s));
 	s.family = rnd(2) ? 4 : 6;
 	k = rnd(3);
-	s.proto = k == 0 ? IPPROTO_TCP : k == 1 ? IPPROTO_UDP
-					 : (s.family == 4 ? IPPROTO_ICMP : IPPROTO_ICMPV6);
+	s.proto = k == 0   ? IPPROTO_TCP
+		  : k == 1 ? IPPROTO_UDP
+			   : (s.family == 4 ? IPPROTO_ICMP : IPPROTO_ICMPV6);
 	if (s.family == 4) {
 		s.src = v4addr[rnd(sizeof(v4addr) / sizeof(v4addr[0]))];
 		s.dst = v4addr[rnd(sizeof(v4addr) / sizeof(v4addr[0]))];
@@ -200,19 +208,25 @@ static int diff_one(struct env *e, int tc, int *nreport)
 			struct nascar_counters c = fcnt(e, q);
 
 			if (counters_pkts(&c))
-				fprintf(stderr, "  rule %u: xdp %llu tc %llu stack %llu drop %llu\n", q,
-					(unsigned long long)c.xdp_pkts, (unsigned long long)c.tc_pkts,
+				fprintf(stderr,
+					"  rule %u: xdp %llu tc %llu stack %llu drop %llu\n", q,
+					(unsigned long long)c.xdp_pkts,
+					(unsigned long long)c.tc_pkts,
 					(unsigned long long)c.stack_pkts,
 					(unsigned long long)c.drop_pkts);
 		}
-		fprintf(stderr, "  before: stack %llu xdp %llu\n", (unsigned long long)f0.stack_pkts,
-			(unsigned long long)f0.xdp_pkts);
+		fprintf(stderr, "  before: stack %llu xdp %llu\n",
+			(unsigned long long)f0.stack_pkts, (unsigned long long)f0.xdp_pkts);
 	}
 	if (!good && (*nreport)++ < 10)
 		fprintf(stderr,
-			"  mismatch (%s): in %s %s proto %d %s:%u -> %s:%u: expected rule %u class %d "
+			"  mismatch (%s): in %s %s proto %d %s:%u -> %s:%u: expected rule %u class "
+			"%d "
 			"action %d spoofed %d matched %d; got retval %u\n",
-			tc ? "tc" : "xdp", ifx == 0 ? "nsc0" : ifx == 1 ? "nsc1" : "nsc2",
+			tc ? "tc" : "xdp",
+			ifx == 0   ? "nsc0"
+			: ifx == 1 ? "nsc1"
+				   : "nsc2",
 			s.family == 4 ? "ipv4" : "ipv6", s.proto, s.src, s.sport, s.dst, s.dport,
 			v.rule, v.class_id, v.action, v.spoofed, v.matched_iface, r.retval);
 	return good ? 1 : -1;
@@ -220,8 +234,8 @@ static int diff_one(struct env *e, int tc, int *nreport)
 
 int test_diff(struct env *e, int npackets)
 {
-	__u8 flags[2] = { NASCAR_IF_XDP | NASCAR_IF_TC, NASCAR_IF_XDP | NASCAR_IF_TC };
-	__u8 xdponly[2] = { NASCAR_IF_XDP, NASCAR_IF_XDP };
+	__u8 flags[2] = {NASCAR_IF_XDP | NASCAR_IF_TC, NASCAR_IF_XDP | NASCAR_IF_TC};
+	__u8 xdponly[2] = {NASCAR_IF_XDP, NASCAR_IF_XDP};
 	int done = 0, bad = 0, npol = 0, nreport = 0, i, rc;
 	char name[128];
 

@@ -21,13 +21,27 @@
 #endif
 
 /* rule and class indexes of basic.nflow */
-enum { R_CTL, R_TCPFW, R_ICMPFW, R_V6, R_GW, R_NN, R_UNDECL, R_LOCAL, R_TELNET, R_STK, R_POL,
-       R_BACK, R_V6GW, R_BIG };
+enum {
+	R_CTL,
+	R_TCPFW,
+	R_ICMPFW,
+	R_V6,
+	R_GW,
+	R_NN,
+	R_UNDECL,
+	R_LOCAL,
+	R_TELNET,
+	R_STK,
+	R_POL,
+	R_BACK,
+	R_V6GW,
+	R_BIG
+};
 enum { C_CONTROL, C_PLAIN, C_BULK };
 
-static const __u8 MAC_10[6] = { 2, 0, 0, 0, 1, 0x0a };
-static const __u8 MAC_FE[6] = { 2, 0, 0, 0, 1, 0xfe };
-static const __u8 MAC_2A[6] = { 2, 0, 0, 0, 0, 0x2a };
+static const __u8 MAC_10[6] = {2, 0, 0, 0, 1, 0x0a};
+static const __u8 MAC_FE[6] = {2, 0, 0, 0, 1, 0xfe};
+static const __u8 MAC_2A[6] = {2, 0, 0, 0, 0, 0x2a};
 
 static char *read_file(const char *path)
 {
@@ -78,9 +92,15 @@ static int flow_entry(struct env *e, const __u8 *frame, int ifindex, struct nasc
 
 static struct pktspec v4udp(const char *src, const char *dst, __u16 dport)
 {
-	struct pktspec s = { .family = 4, .proto = IPPROTO_UDP, .src = src, .dst = dst,
-			     .sport = 40000, .dport = dport, .ttl = 64, .tos = 0x01,
-			     .payload = 64 };
+	struct pktspec s = {.family = 4,
+			    .proto = IPPROTO_UDP,
+			    .src = src,
+			    .dst = dst,
+			    .sport = 40000,
+			    .dport = dport,
+			    .ttl = 64,
+			    .tos = 0x01,
+			    .payload = 64};
 	return s;
 }
 
@@ -105,8 +125,8 @@ static void t_forward_v4(struct env *e, int tc)
 	__u8 pkt[256];
 	struct pktspec s = v4udp("172.16.0.42", "10.0.0.10", 29536);
 	size_t len = build_pkt(&s, pkt);
-	struct nascar_counters f0 = fcnt(e, R_CTL), c0 = ccnt(e, C_CONTROL), i0 = icnt(e, 0), f1, c1,
-			       i1;
+	struct nascar_counters f0 = fcnt(e, R_CTL), c0 = ccnt(e, C_CONTROL), i0 = icnt(e, 0), f1,
+			       c1, i1;
 	struct nascar_flow_val fv;
 	struct run r;
 	const __u8 *o, *ip;
@@ -157,7 +177,7 @@ static void t_cache_hit_refresh(struct env *e)
 	struct pktspec s = v4udp("172.16.0.42", "10.0.0.10", 29536);
 	size_t len = build_pkt(&s, pkt);
 	struct nascar_flow_val fv0, fv1;
-	__u8 newmac[6] = { 2, 0, 0, 0, 1, 0x99 };
+	__u8 newmac[6] = {2, 0, 0, 0, 1, 0x99};
 	struct run r;
 	int ok = 1;
 
@@ -215,7 +235,7 @@ static void t_generation(struct env *e, const __u8 *flags)
 static void t_simple(struct env *e, const char *name, int tc, int ifidx, const __u8 *pkt,
 		     size_t len, __u32 want, int want_same, int rule, int what)
 {
-	struct nascar_counters f0 = { 0 }, f1;
+	struct nascar_counters f0 = {0}, f1;
 	struct run r;
 	int ok = 1;
 
@@ -274,8 +294,13 @@ static void t_stack_cases(struct env *e, int tc)
 	snprintf(name, sizeof(name), "%s: spoofed ipv6 source -> drop", h);
 	t_simple(e, name, tc, 0, pkt, len, DROP, 0, -1, 0);
 
-	s = (struct pktspec){ .family = 4, .proto = IPPROTO_TCP, .src = "172.16.0.42",
-			      .dst = "10.0.0.10", .sport = 1234, .dport = 23, .ttl = 64 };
+	s = (struct pktspec){.family = 4,
+			     .proto = IPPROTO_TCP,
+			     .src = "172.16.0.42",
+			     .dst = "10.0.0.10",
+			     .sport = 1234,
+			     .dport = 23,
+			     .ttl = 64};
 	len = build_pkt(&s, pkt);
 	snprintf(name, sizeof(name), "%s: rule drop (tcp/23)", h);
 	t_simple(e, name, tc, 0, pkt, len, DROP, 0, R_TELNET, W_DROP);
@@ -313,14 +338,14 @@ static void t_stack_cases(struct env *e, int tc)
 			size_t cut;
 			const char *what;
 		} cuts[] = {
-			{ 4, IPPROTO_UDP, 14 + 10, "ipv4 header" },
-			{ 4, IPPROTO_UDP, 14 + 20 + 4, "udp header" },
-			{ 4, IPPROTO_TCP, 14 + 20 + 12, "tcp header" },
-			{ 4, IPPROTO_ICMP, 14 + 20 + 4, "icmp header" },
-			{ 4, IPPROTO_UDP, 14 + 20 + 8 + 10, "ipv4 payload (tot_len > frame)" },
-			{ 6, IPPROTO_UDP, 14 + 30, "ipv6 header" },
-			{ 6, IPPROTO_UDP, 14 + 40 + 6, "udp over ipv6" },
-			{ 6, IPPROTO_TCP, 14 + 40 + 19, "tcp over ipv6" },
+			{4, IPPROTO_UDP, 14 + 10, "ipv4 header"},
+			{4, IPPROTO_UDP, 14 + 20 + 4, "udp header"},
+			{4, IPPROTO_TCP, 14 + 20 + 12, "tcp header"},
+			{4, IPPROTO_ICMP, 14 + 20 + 4, "icmp header"},
+			{4, IPPROTO_UDP, 14 + 20 + 8 + 10, "ipv4 payload (tot_len > frame)"},
+			{6, IPPROTO_UDP, 14 + 30, "ipv6 header"},
+			{6, IPPROTO_UDP, 14 + 40 + 6, "udp over ipv6"},
+			{6, IPPROTO_TCP, 14 + 40 + 19, "tcp over ipv6"},
 		};
 		size_t i;
 
@@ -382,9 +407,13 @@ static void t_stack_cases(struct env *e, int tc)
 	t_simple(e, name, tc, 0, p2, 60, PASS, 1, -1, 0);
 
 	/* IPv6 neighbour solicitation, even from a source allow-src refuses */
-	s = (struct pktspec){ .family = 6, .proto = IPPROTO_ICMPV6, .src = "fe80::1",
-			      .dst = "ff02::1:ff00:1", .ttl = 255, .payload = 16,
-			      .icmp_type = 135 };
+	s = (struct pktspec){.family = 6,
+			     .proto = IPPROTO_ICMPV6,
+			     .src = "fe80::1",
+			     .dst = "ff02::1:ff00:1",
+			     .ttl = 255,
+			     .payload = 16,
+			     .icmp_type = 135};
 	len = build_pkt(&s, pkt);
 	snprintf(name, sizeof(name), "%s: ipv6 neighbour discovery -> stack unchanged", h);
 	t_simple(e, name, tc, 0, pkt, len, PASS, 1, -1, 0);
@@ -423,9 +452,15 @@ static void t_forward_more(struct env *e, int tc)
 
 	/* TCP, no DSCP change */
 	ok = 1;
-	s = (struct pktspec){ .family = 4, .proto = IPPROTO_TCP, .src = "172.16.0.42",
-			      .dst = "10.0.0.10", .sport = 33000 + tc, .dport = 80, .ttl = 9,
-			      .tos = 0x28, .payload = 10 };
+	s = (struct pktspec){.family = 4,
+			     .proto = IPPROTO_TCP,
+			     .src = "172.16.0.42",
+			     .dst = "10.0.0.10",
+			     .sport = 33000 + tc,
+			     .dport = 80,
+			     .ttl = 9,
+			     .tos = 0x28,
+			     .payload = 10};
 	len = build_pkt(&s, pkt);
 	EXPECT(!(tc ? run_tc : run_xdp)(e, e->ifx[0], pkt, len, &r) && r.retval == RED);
 	EXPECT(r.out[14 + 8] == 8 && r.out[14 + 1] == 0x28 && ip4_csum_ok(r.out + 14));
@@ -437,8 +472,12 @@ static void t_forward_more(struct env *e, int tc)
 
 	/* ICMP */
 	ok = 1;
-	s = (struct pktspec){ .family = 4, .proto = IPPROTO_ICMP, .src = "172.16.0.42",
-			      .dst = "10.0.0.10", .ttl = 64, .payload = 20 + tc };
+	s = (struct pktspec){.family = 4,
+			     .proto = IPPROTO_ICMP,
+			     .src = "172.16.0.42",
+			     .dst = "10.0.0.10",
+			     .ttl = 64,
+			     .payload = 20 + tc};
 	len = build_pkt(&s, pkt);
 	EXPECT(!(tc ? run_tc : run_xdp)(e, e->ifx[0], pkt, len, &r) && r.retval == RED);
 	EXPECT(r.out[22] == 63 && ip4_csum_ok(r.out + 14));
@@ -473,8 +512,12 @@ static void t_forward_more(struct env *e, int tc)
 
 	/* IPv6 ICMPv6 echo */
 	ok = 1;
-	s = (struct pktspec){ .family = 6, .proto = IPPROTO_ICMPV6, .src = "2001:db8:16::42",
-			      .dst = "2001:db8:10::10", .ttl = 64, .payload = 8 + tc };
+	s = (struct pktspec){.family = 6,
+			     .proto = IPPROTO_ICMPV6,
+			     .src = "2001:db8:16::42",
+			     .dst = "2001:db8:10::10",
+			     .ttl = 64,
+			     .payload = 8 + tc};
 	len = build_pkt(&s, pkt);
 	EXPECT(!(tc ? run_tc : run_xdp)(e, e->ifx[0], pkt, len, &r) && r.retval == RED);
 	EXPECT(r.out[14 + 7] == 63 && l4_csum_ok(r.out, len));
@@ -657,10 +700,10 @@ static void t_csum(struct env *e, const __u8 *native)
 		int family, proto, payload;
 		const char *what;
 	} c[] = {
-		{ 4, IPPROTO_UDP, 64, "ipv4 udp 64" },	 { 4, IPPROTO_TCP, 64, "ipv4 tcp 64" },
-		{ 4, IPPROTO_UDP, 1, "ipv4 udp 1" },	 { 4, IPPROTO_UDP, 1400, "ipv4 udp 1400" },
-		{ 4, IPPROTO_TCP, 333, "ipv4 tcp 333" }, { 6, IPPROTO_UDP, 64, "ipv6 udp 64" },
-		{ 6, IPPROTO_TCP, 1001, "ipv6 tcp 1001" },
+		{4, IPPROTO_UDP, 64, "ipv4 udp 64"},	 {4, IPPROTO_TCP, 64, "ipv4 tcp 64"},
+		{4, IPPROTO_UDP, 1, "ipv4 udp 1"},	 {4, IPPROTO_UDP, 1400, "ipv4 udp 1400"},
+		{4, IPPROTO_TCP, 333, "ipv4 tcp 333"},	 {6, IPPROTO_UDP, 64, "ipv6 udp 64"},
+		{6, IPPROTO_TCP, 1001, "ipv6 tcp 1001"},
 	};
 
 	if (env_reapply(e, native)) {
@@ -670,11 +713,14 @@ static void t_csum(struct env *e, const __u8 *native)
 	for (i = 0; i < (int)(sizeof(c) / sizeof(c[0])); i++) {
 		char name[160];
 
-		s = (struct pktspec){ .family = c[i].family, .proto = c[i].proto,
-				      .src = c[i].family == 4 ? "172.16.0.42" : "2001:db8:16::42",
-				      .dst = c[i].family == 4 ? "10.0.0.10" : "2001:db8:10::10",
-				      .sport = (__u16)(20000 + i), .dport = 80, .ttl = 64,
-				      .payload = c[i].payload };
+		s = (struct pktspec){.family = c[i].family,
+				     .proto = c[i].proto,
+				     .src = c[i].family == 4 ? "172.16.0.42" : "2001:db8:16::42",
+				     .dst = c[i].family == 4 ? "10.0.0.10" : "2001:db8:10::10",
+				     .sport = (__u16)(20000 + i),
+				     .dport = 80,
+				     .ttl = 64,
+				     .payload = c[i].payload};
 		if (c[i].proto == IPPROTO_UDP && c[i].family == 4)
 			s.dport = 29536;
 		ok = 1;
@@ -710,9 +756,9 @@ static void t_csum(struct env *e, const __u8 *native)
 int test_packets(struct env *e)
 {
 	/* attach flags per interface id (nsc0, nsc1) */
-	__u8 hybrid[2] = { NASCAR_IF_XDP | NASCAR_IF_TC, NASCAR_IF_XDP | NASCAR_IF_TC };
-	__u8 xdponly[2] = { NASCAR_IF_XDP, NASCAR_IF_XDP };
-	__u8 native[2] = { NASCAR_IF_XDP | NASCAR_IF_XDP_NATIVE, NASCAR_IF_XDP };
+	__u8 hybrid[2] = {NASCAR_IF_XDP | NASCAR_IF_TC, NASCAR_IF_XDP | NASCAR_IF_TC};
+	__u8 xdponly[2] = {NASCAR_IF_XDP, NASCAR_IF_XDP};
+	__u8 native[2] = {NASCAR_IF_XDP | NASCAR_IF_XDP_NATIVE, NASCAR_IF_XDP};
 	char *text = read_file("tests/bpf/policies/basic.nflow");
 	int ok = 1;
 
