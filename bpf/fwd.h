@@ -46,29 +46,6 @@
 #define AF_INET6 10
 #endif
 
-/* Why a packet went to the stack (struct nascar_flow_val.stack_reason).
- * Kept here until the ABI header carries them. */
-#ifndef NASCAR_SR_NONE
-#define NASCAR_SR_NONE 0
-#define NASCAR_SR_RULE 1	 /* the rule's action is stack */
-#define NASCAR_SR_NOROUTE 2	 /* no route (unreachable, blackhole, prohibit) */
-#define NASCAR_SR_LOCAL 3	 /* for the host itself, broadcast, multicast */
-#define NASCAR_SR_EGRESS 4	 /* egress interface not declared by the policy */
-#define NASCAR_SR_NO_NEIGH 5	 /* xdp-only: first packet had no neighbour */
-#define NASCAR_SR_MTU 6		 /* over the egress MTU */
-#define NASCAR_SR_TTL 7		 /* TTL or hop limit <= 1 */
-#define NASCAR_SR_PARSE 8	 /* not classifiable */
-#define NASCAR_SR_FWD_DISABLED 9 /* forwarding disabled on the device */
-#define NASCAR_SR_CSUM 10	 /* L4 checksum invalid (native XDP on a guest) */
-#endif
-
-/* Local flow-cache flag: the class has a rate (saves a lookup on hits). */
-#define NASCAR_FV_POLICE 0x02
-
-/* nascar_meta.rule meaning "XDP already counted and passed this packet to
- * the stack; TC must leave it alone". */
-#define NASCAR_META_RULE_STACK 0xffff
-
 /* Counter pairs in struct nascar_counters, in order. */
 #define CNT_XDP 0
 #define CNT_TC 1

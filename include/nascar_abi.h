@@ -249,6 +249,20 @@ _Static_assert(sizeof(struct nascar_flow_key) == 44, "nascar_flow_key size");
 
 /* struct nascar_flow_val.flags */
 #define NASCAR_FV_NEED_TC 0x01 /* route needs the TC path (no neighbour yet) */
+#define NASCAR_FV_POLICE 0x02 /* the class has a rate (saves a lookup on hits) */
+
+/* struct nascar_flow_val.stack_reason: why a flow goes to the stack. */
+#define NASCAR_SR_NONE 0
+#define NASCAR_SR_RULE 1 /* the rule's action is stack */
+#define NASCAR_SR_NOROUTE 2 /* no route (unreachable, blackhole, prohibit) */
+#define NASCAR_SR_LOCAL 3 /* for the host itself, broadcast, multicast */
+#define NASCAR_SR_EGRESS 4 /* egress interface not declared by the policy */
+#define NASCAR_SR_NO_NEIGH 5 /* xdp-only: first packet had no neighbour */
+#define NASCAR_SR_MTU 6 /* over the egress MTU */
+#define NASCAR_SR_TTL 7 /* TTL or hop limit <= 1 */
+#define NASCAR_SR_PARSE 8 /* not classifiable */
+#define NASCAR_SR_FWD_DISABLED 9 /* forwarding disabled on the device */
+#define NASCAR_SR_CSUM 10 /* L4 checksum invalid (native XDP on a guest) */
 
 struct nascar_flow_val {
 	__u32 generation; /* nascar_state.generation it was made under */
@@ -303,6 +317,9 @@ _Static_assert(sizeof(struct nascar_counters) == 96, "nascar_counters size");
  * data_meta so the TC program does not classify it again.
  */
 #define NASCAR_META_MAGIC 0x4e53 /* "NS" */
+/* nascar_meta.rule when XDP already counted the packet and passed it to
+ * the stack: TC leaves it alone. */
+#define NASCAR_META_RULE_STACK 0xffff
 struct nascar_meta {
 	__u16 magic;
 	__u16 rule;
