@@ -205,7 +205,7 @@ format-check:
 
 lint:
 	$(Q)cppcheck --quiet --enable=warning,portability,performance --error-exitcode=1 \
-		-Iinclude -Ilib compiler/*.c runtime/*.c lib/*.c
+		--include=/usr/include/bpf/libbpf_common.h -Iinclude -Ilib compiler/*.c runtime/*.c lib/*.c
 
 # ---- install ------------------------------------------------------------
 

@@ -64,7 +64,7 @@ void rt_stall(const char *point)
 
 static int has_caps(void)
 {
-	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3};
 	struct __user_cap_data_struct data[2];
 	__u64 eff;
 
@@ -109,9 +109,8 @@ static int in_ip_netns_exec(char *name, size_t len)
 		if (sscanf(sep + 3, "%63s %255s", fstype, src) != 2)
 			continue;
 		if (strcmp(fstype, "sysfs") == 0)
-			snprintf(found, sizeof(found), "%s", strcmp(src, "sysfs") && strcmp(src, "none")
-								     ? src
-								     : "");
+			snprintf(found, sizeof(found), "%s",
+				 strcmp(src, "sysfs") && strcmp(src, "none") ? src : "");
 	}
 	fclose(f);
 	if (!found[0])
@@ -162,7 +161,8 @@ static int check_bpffs(const char *pin_dir, char *mount_at, size_t len, int priv
 		if (stat(init_path, &ist) == 0 && ist.st_dev == st.st_dev)
 			return 0;
 		pr_err("the bpffs at %s is private to this mount namespace ('ip netns exec' mounts "
-		       "its own), so the pins and hooks would vanish when it goes; run nascar-apply "
+		       "its own), so the pins and hooks would vanish when it goes; run "
+		       "nascar-apply "
 		       "with 'nsenter --net=/run/netns/NAME' instead, or pass --private-bpffs if "
 		       "this namespace outlives it",
 		       dir);
@@ -170,7 +170,8 @@ static int check_bpffs(const char *pin_dir, char *mount_at, size_t len, int priv
 	}
 	if (strcmp(dir, "/sys/fs/bpf") == 0) {
 		if (!same_mount_ns_as_init()) {
-			pr_err("no bpf filesystem at /sys/fs/bpf in this mount namespace ('ip netns "
+			pr_err("no bpf filesystem at /sys/fs/bpf in this mount namespace ('ip "
+			       "netns "
 			       "exec' mounts a fresh /sys, and pins made here would vanish); run "
 			       "nascar-apply with 'nsenter --net=/run/netns/NAME' or mount bpffs "
 			       "first (mount -t bpf bpf /sys/fs/bpf)");
@@ -253,7 +254,7 @@ static int build_plan(const struct nfc_image *img, struct plan_if *plan)
 
 struct live {
 	int xdp; /* XDP_* */
-	int tc; /* TC_* */
+	int tc;	 /* TC_* */
 	__u32 xdp_prog, tc_prog;
 };
 
@@ -302,7 +303,8 @@ static int remove_tc(const char *pin_dir, struct st_iface *s)
 		pr_warn("%s", err);
 		return -1;
 	}
-	if (s->ifindex > 0 && detach_tc_netlink(s->ifindex, s->clsact_created, err, sizeof(err)) < 0) {
+	if (s->ifindex > 0 &&
+	    detach_tc_netlink(s->ifindex, s->clsact_created, err, sizeof(err)) < 0) {
 		pr_warn("%s", err);
 		return -1;
 	}
@@ -448,8 +450,8 @@ int cmd_apply(struct rt_opts *o, const char *file)
 	int ifindex[NASCAR_MAX_IFACES];
 	__u8 ifflags[NASCAR_MAX_IFACES];
 	struct fill_maps fm;
-	int added_xdp[NASCAR_MAX_IFACES] = { 0 }, added_tc[NASCAR_MAX_IFACES] = { 0 };
-	int added_dev[NASCAR_MAX_IFACES] = { 0 };
+	int added_xdp[NASCAR_MAX_IFACES] = {0}, added_tc[NASCAR_MAX_IFACES] = {0};
+	int added_dev[NASCAR_MAX_IFACES] = {0};
 	unsigned int slot;
 	__u32 gen;
 	int rc = 1, ret, fresh = 0;
@@ -484,7 +486,8 @@ int cmd_apply(struct rt_opts *o, const char *file)
 		for (size_t i = 0; i < st.nifaces; i++)
 			if (!is_declared(plan, n, st.ifaces[i].name))
 				pr_info("would detach %s: no longer declared", st.ifaces[i].name);
-		if (load_pins_exist(o->pin_dir) && load_pinned(&b, o->pin_dir, err, sizeof(err)) == 0 &&
+		if (load_pins_exist(o->pin_dir) &&
+		    load_pinned(&b, o->pin_dir, err, sizeof(err)) == 0 &&
 		    read_active(&b, &ns, &cfg) == 0 && ns.generation) {
 			if (same_policy_in_force(o, &img, &st, plan, n, &ns, &cfg))
 				pr_info("would do nothing: this policy is already in force "
@@ -494,7 +497,8 @@ int cmd_apply(struct rt_opts *o, const char *file)
 				pr_info("would fill slot %u and switch from generation %u to %u",
 					1 - (ns.active_slot & 1), ns.generation, ns.generation + 1);
 		} else {
-			pr_info("would load the BPF programs, fill slot 0 and switch to generation 1");
+			pr_info("would load the BPF programs, fill slot 0 and switch to generation "
+				"1");
 		}
 		rc = 0;
 		goto out;
@@ -832,7 +836,8 @@ int cmd_detach(struct rt_opts *o)
 		return 0;
 	}
 	if (failed) {
-		pr_err("could not remove every hook (see the warnings above); fix the cause and run "
+		pr_err("could not remove every hook (see the warnings above); fix the cause and "
+		       "run "
 		       "'nascar-apply detach' again");
 		return 1;
 	}

@@ -115,8 +115,8 @@ int attach_xdp(int prog_fd, int ifindex, const char *ifname, int want, int fallb
 		}
 		native_err = errno;
 		if (!fallback)
-			return fail(err, errlen, -native_err,
-				    "native XDP on %s failed: %s", ifname, strerror(native_err));
+			return fail(err, errlen, -native_err, "native XDP on %s failed: %s", ifname,
+				    strerror(native_err));
 	}
 	lo.flags = XDP_FLAGS_SKB_MODE;
 	fd = bpf_link_create(prog_fd, ifindex, BPF_XDP, &lo);
@@ -151,8 +151,8 @@ int attach_tcx(int prog_fd, int ifindex, const char *ifname, const char *link_pa
 	return ret;
 }
 
-int attach_tc_netlink(int prog_fd, int ifindex, const char *ifname, int *clsact_created,
-		      char *err, size_t errlen)
+int attach_tc_netlink(int prog_fd, int ifindex, const char *ifname, int *clsact_created, char *err,
+		      size_t errlen)
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
 	LIBBPF_OPTS(bpf_tc_opts, opts, .prog_fd = prog_fd, .handle = NASCAR_TC_HANDLE,
@@ -302,8 +302,9 @@ int detach_tc_netlink(int ifindex, int clsact_created, char *err, size_t errlen)
 	if (tc_netlink_alive(ifindex, &id)) {
 		ret = bpf_tc_detach(&hook, &opts);
 		if (ret < 0 && ret != -ENOENT)
-			return fail(err, errlen, ret, "cannot remove the TC filter (ifindex %d): %s",
-				    ifindex, strerror(-ret));
+			return fail(err, errlen, ret,
+				    "cannot remove the TC filter (ifindex %d): %s", ifindex,
+				    strerror(-ret));
 	}
 	if (clsact_created) {
 		int in = count_filters(ifindex, TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS));

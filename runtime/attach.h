@@ -23,8 +23,8 @@ int attach_xdp(int prog_fd, int ifindex, const char *ifname, int want, int fallb
 	       const char *link_path, int *got, char *err, size_t errlen);
 int attach_tcx(int prog_fd, int ifindex, const char *ifname, const char *link_path, char *err,
 	       size_t errlen);
-int attach_tc_netlink(int prog_fd, int ifindex, const char *ifname, int *clsact_created,
-		      char *err, size_t errlen);
+int attach_tc_netlink(int prog_fd, int ifindex, const char *ifname, int *clsact_created, char *err,
+		      size_t errlen);
 
 /* Remove what the pin holds; a missing pin is not an error. */
 int detach_link(const char *link_path, char *err, size_t errlen);

@@ -18,18 +18,18 @@
 #include "state.h"
 
 const char *const load_map_names[M_COUNT] = {
-	[M_STATE] = NASCAR_MAP_STATE,	 [M_SLOTS] = NASCAR_MAP_SLOTS,
-	[M_IFACES] = NASCAR_MAP_IFACES,	 [M_ALLOW] = NASCAR_MAP_ALLOW,
-	[M_ADDR] = NASCAR_MAP_ADDR,	 [M_PORTS] = NASCAR_MAP_PORTS,
-	[M_PROTO] = NASCAR_MAP_PROTO,	 [M_INIF] = NASCAR_MAP_INIF,
-	[M_BITS] = NASCAR_MAP_BITS,	 [M_RULES] = NASCAR_MAP_RULES,
+	[M_STATE] = NASCAR_MAP_STATE,	  [M_SLOTS] = NASCAR_MAP_SLOTS,
+	[M_IFACES] = NASCAR_MAP_IFACES,	  [M_ALLOW] = NASCAR_MAP_ALLOW,
+	[M_ADDR] = NASCAR_MAP_ADDR,	  [M_PORTS] = NASCAR_MAP_PORTS,
+	[M_PROTO] = NASCAR_MAP_PROTO,	  [M_INIF] = NASCAR_MAP_INIF,
+	[M_BITS] = NASCAR_MAP_BITS,	  [M_RULES] = NASCAR_MAP_RULES,
 	[M_CLASSES] = NASCAR_MAP_CLASSES, [M_POLICE] = NASCAR_MAP_POLICE,
-	[M_FLOWS] = NASCAR_MAP_FLOWS,	 [M_DEVMAP] = NASCAR_MAP_DEVMAP,
-	[M_FSTATS] = NASCAR_MAP_FSTATS,	 [M_CSTATS] = NASCAR_MAP_CSTATS,
+	[M_FLOWS] = NASCAR_MAP_FLOWS,	  [M_DEVMAP] = NASCAR_MAP_DEVMAP,
+	[M_FSTATS] = NASCAR_MAP_FSTATS,	  [M_CSTATS] = NASCAR_MAP_CSTATS,
 	[M_ISTATS] = NASCAR_MAP_ISTATS,
 };
 
-static const char *const prog_names[] = { LOAD_PROG_XDP, LOAD_PROG_TC };
+static const char *const prog_names[] = {LOAD_PROG_XDP, LOAD_PROG_TC};
 
 static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
@@ -154,7 +154,7 @@ int load_object(struct rt_bpf *b, const char *pin_dir, const char *obj_path, cha
 		size_t errlen)
 {
 	int reuse_progs = 1, ret;
-	int pfd[2] = { -1, -1 };
+	int pfd[2] = {-1, -1};
 	struct bpf_map *map;
 	char path[PATH_MAX];
 
@@ -184,7 +184,8 @@ int load_object(struct rt_bpf *b, const char *pin_dir, const char *obj_path, cha
 				    strerror(errno));
 		b->obj = b->skel->obj;
 	}
-	bpf_object__for_each_map(map, b->obj) {
+	bpf_object__for_each_map(map, b->obj)
+	{
 		if (bpf_map__is_internal(map))
 			continue;
 		pin_path(path, sizeof(path), pin_dir, bpf_map__name(map));
@@ -224,7 +225,8 @@ int load_object(struct rt_bpf *b, const char *pin_dir, const char *obj_path, cha
 				    "nascar-apply; run 'nascar-apply detach' (with the old build) "
 				    "and apply again",
 				    pin_dir);
-		if (!strstr(text, "BPF program load failed") && !strstr(text, "failed to load: -")) {
+		if (!strstr(text, "BPF program load failed") &&
+		    !strstr(text, "failed to load: -")) {
 			char what[256] = "";
 			const char *l = strstr(text, "failed");
 

@@ -46,12 +46,12 @@ extern const char *const load_map_names[M_COUNT];
 
 struct rt_bpf {
 	struct nascar_bpf *skel; /* the embedded object, or NULL */
-	struct bpf_object *obj; /* skel->obj, or one opened from --bpf-obj */
-	int prog_xdp; /* fds, -1 when absent */
+	struct bpf_object *obj;	 /* skel->obj, or one opened from --bpf-obj */
+	int prog_xdp;		 /* fds, -1 when absent */
 	int prog_tc;
 	int map[M_COUNT]; /* fds */
-	int own_fds; /* map fds opened from pins (close them) */
-	int own_progs; /* program fds opened from pins (close them) */
+	int own_fds;	  /* map fds opened from pins (close them) */
+	int own_progs;	  /* program fds opened from pins (close them) */
 };
 
 void load_init(struct rt_bpf *b);

@@ -47,19 +47,19 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
 	static const struct option lopts[] = {
-		{ "pin-dir", required_argument, NULL, 'p' },
-		{ "state-dir", required_argument, NULL, 's' },
-		{ "dry-run", no_argument, NULL, 'n' },
-		{ "force", no_argument, NULL, 'f' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "interval", required_argument, NULL, 'i' },
-		{ "count", required_argument, NULL, 'c' },
-		{ "bpf-obj", required_argument, NULL, 'B' },
-		{ "private-bpffs", no_argument, NULL, 'P' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		{"pin-dir", required_argument, NULL, 'p'},
+		{"state-dir", required_argument, NULL, 's'},
+		{"dry-run", no_argument, NULL, 'n'},
+		{"force", no_argument, NULL, 'f'},
+		{"json", no_argument, NULL, 'j'},
+		{"interval", required_argument, NULL, 'i'},
+		{"count", required_argument, NULL, 'c'},
+		{"bpf-obj", required_argument, NULL, 'B'},
+		{"private-bpffs", no_argument, NULL, 'P'},
+		{"quiet", no_argument, NULL, 'q'},
+		{"verbose", no_argument, NULL, 'v'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
 	};
 	struct rt_opts o;
 	const char *state_dir = NULL, *cmd = NULL, *file = NULL;
@@ -99,8 +99,9 @@ int main(int argc, char **argv)
 		case 'i':
 			o.interval = strtod(optarg, &end);
 			if (*end || o.interval <= 0 || o.interval > 86400) {
-				fprintf(stderr, "nascar-apply: bad --interval '%s'; give seconds, "
-						"e.g. 1 or 0.5\n",
+				fprintf(stderr,
+					"nascar-apply: bad --interval '%s'; give seconds, "
+					"e.g. 1 or 0.5\n",
 					optarg);
 				return 2;
 			}
@@ -108,8 +109,9 @@ int main(int argc, char **argv)
 		case 'c':
 			o.count = (int)strtol(optarg, &end, 10);
 			if (*end || o.count <= 0) {
-				fprintf(stderr, "nascar-apply: bad --count '%s'; give a positive "
-						"number\n",
+				fprintf(stderr,
+					"nascar-apply: bad --count '%s'; give a positive "
+					"number\n",
 					optarg);
 				return 2;
 			}
@@ -143,8 +145,9 @@ int main(int argc, char **argv)
 		if (optind < argc)
 			file = argv[optind++];
 		if (optind < argc) {
-			fprintf(stderr, "nascar-apply: unexpected argument '%s'; see nascar-apply "
-					"--help\n",
+			fprintf(stderr,
+				"nascar-apply: unexpected argument '%s'; see nascar-apply "
+				"--help\n",
 				argv[optind]);
 			return 2;
 		}

@@ -49,7 +49,7 @@ static int ethtool_ioctl(int fd, const char *name, void *data)
 
 static int ethtool_value(int fd, const char *name, __u32 cmd)
 {
-	struct ethtool_value ev = { .cmd = cmd };
+	struct ethtool_value ev = {.cmd = cmd};
 
 	if (ethtool_ioctl(fd, name, &ev) < 0)
 		return -1;
@@ -58,7 +58,7 @@ static int ethtool_value(int fd, const char *name, __u32 cmd)
 
 int probe_dev(const char *name, struct probe_dev *d)
 {
-	struct ethtool_drvinfo di = { .cmd = ETHTOOL_GDRVINFO };
+	struct ethtool_drvinfo di = {.cmd = ETHTOOL_GDRVINFO};
 	struct ifreq ifr;
 	int fd, ret = 0;
 
@@ -96,11 +96,16 @@ int probe_dev(const char *name, struct probe_dev *d)
 const char *probe_kind_name(int kind)
 {
 	switch (kind) {
-	case DEV_TAP: return "tap";
-	case DEV_TUN: return "tun";
-	case DEV_VETH: return "veth";
-	case DEV_PHYS: return "nic";
-	default: return "virtual";
+	case DEV_TAP:
+		return "tap";
+	case DEV_TUN:
+		return "tun";
+	case DEV_VETH:
+		return "veth";
+	case DEV_PHYS:
+		return "nic";
+	default:
+		return "virtual";
 	}
 }
 
@@ -125,10 +130,14 @@ int probe_has_tcx(void)
 const char *plan_mode_name(int mode)
 {
 	switch (mode) {
-	case NASCAR_MODE_XDP: return "xdp";
-	case NASCAR_MODE_TC: return "tc";
-	case NASCAR_MODE_HYBRID: return "hybrid";
-	default: return "auto";
+	case NASCAR_MODE_XDP:
+		return "xdp";
+	case NASCAR_MODE_TC:
+		return "tc";
+	case NASCAR_MODE_HYBRID:
+		return "hybrid";
+	default:
+		return "auto";
 	}
 }
 
@@ -194,11 +203,12 @@ static void decide_auto(struct plan_if *ifs, size_t n, size_t i, int tcx)
 			/* native or nothing: generic XDP would redirect partial
 			 * checksums without the kernel's fallback */
 			set(p, NASCAR_MODE_HYBRID, XDP_NATIVE, 0, tcx);
-			snprintf(p->reason, sizeof(p->reason),
-				 "tap with TSO %s, tx checksum %s: native XDP forwards small frames "
-				 "and completes their partial checksums, TC takes GSO super-packets "
-				 "whole; the guest keeps TSO",
-				 d->tso == 1 ? "on" : "off", d->txcsum == 1 ? "on" : "off");
+			snprintf(
+				p->reason, sizeof(p->reason),
+				"tap with TSO %s, tx checksum %s: native XDP forwards small frames "
+				"and completes their partial checksums, TC takes GSO super-packets "
+				"whole; the guest keeps TSO",
+				d->tso == 1 ? "on" : "off", d->txcsum == 1 ? "on" : "off");
 		} else {
 			set(p, NASCAR_MODE_HYBRID, XDP_NATIVE, 0, tcx);
 			snprintf(p->reason, sizeof(p->reason),
@@ -232,8 +242,8 @@ static void decide_auto(struct plan_if *ifs, size_t n, size_t i, int tcx)
 	case DEV_PHYS:
 		if (blk >= 0) {
 			set(p, NASCAR_MODE_TC, XDP_NONE, 0, tcx);
-			snprintf(p->reason, sizeof(p->reason), "NIC (driver %s), but %s",
-				 d->driver, why_not);
+			snprintf(p->reason, sizeof(p->reason), "NIC (driver %s), but %s", d->driver,
+				 why_not);
 		} else {
 			/* Generic XDP on a NIC runs after GRO: no gain, so native or nothing. */
 			set(p, NASCAR_MODE_HYBRID, XDP_NATIVE, 0, tcx);

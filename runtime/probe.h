@@ -16,8 +16,8 @@
 
 enum dev_kind {
 	DEV_OTHER = 0, /* virtual device of another kind (bridge, dummy, ...) */
-	DEV_TAP, /* tun driver, TAP mode: a guest's NIC */
-	DEV_TUN, /* tun driver, TUN mode (no Ethernet header) */
+	DEV_TAP,       /* tun driver, TAP mode: a guest's NIC */
+	DEV_TUN,       /* tun driver, TUN mode (no Ethernet header) */
 	DEV_VETH,
 	DEV_PHYS, /* has a bus address: a real NIC */
 };
@@ -44,7 +44,7 @@ int probe_has_tcx(void); /* 1: tcx links (6.6+), 0: netlink clsact only */
 
 /* What to attach on one interface. */
 #define XDP_NONE 0
-#define XDP_NATIVE 1 /* XDP_FLAGS_DRV_MODE */
+#define XDP_NATIVE 1  /* XDP_FLAGS_DRV_MODE */
 #define XDP_GENERIC 2 /* XDP_FLAGS_SKB_MODE */
 #define TC_NONE 0
 #define TC_TCX 1
@@ -52,13 +52,13 @@ int probe_has_tcx(void); /* 1: tcx links (6.6+), 0: netlink clsact only */
 
 struct plan_if {
 	struct probe_dev dev;
-	int id; /* interface id in the policy */
-	int role; /* NASCAR_ROLE_* */
-	int mode; /* NASCAR_MODE_* as written in the policy */
-	int eff_mode; /* NASCAR_MODE_XDP/TC/HYBRID after auto */
-	int xdp; /* XDP_*: what to try first */
+	int id;		  /* interface id in the policy */
+	int role;	  /* NASCAR_ROLE_* */
+	int mode;	  /* NASCAR_MODE_* as written in the policy */
+	int eff_mode;	  /* NASCAR_MODE_XDP/TC/HYBRID after auto */
+	int xdp;	  /* XDP_*: what to try first */
 	int xdp_fallback; /* 1: native may fall back to generic; 0: else no XDP */
-	int tc; /* TC_* */
+	int tc;		  /* TC_* */
 	char reason[320];
 };
 

@@ -273,21 +273,19 @@ static int take_snap(struct rt_opts *o, struct rt_bpf *b, struct nfc_image *img,
 	return 0;
 }
 
-static const char *const cnames[] = { "xdp_pkts",    "xdp_bytes",    "tc_pkts",
-				      "tc_bytes",    "stack_pkts",   "stack_bytes",
-				      "drop_pkts",   "drop_bytes",   "police_pkts",
-				      "police_bytes", "spoof_pkts",  "spoof_bytes" };
+static const char *const cnames[] = {"xdp_pkts",    "xdp_bytes",    "tc_pkts",	  "tc_bytes",
+				     "stack_pkts",  "stack_bytes",  "drop_pkts",  "drop_bytes",
+				     "police_pkts", "police_bytes", "spoof_pkts", "spoof_bytes"};
 
-static void print_json(const struct snap *s, const struct snap *prev, double dt,
-		       const char *names)
+static void print_json(const struct snap *s, const struct snap *prev, double dt, const char *names)
 {
 	printf("{\"generation\":%u,\"active_slot\":%u,\"source_hash\":\"%016llx\",\"names\":",
 	       s->ns.generation, s->ns.active_slot & 1, (unsigned long long)s->cfg.source_hash);
 	json_str(stdout, names);
 	if (prev)
 		printf(",\"interval\":%.3f", dt);
-	const char *kinds[] = { "flow", "class", "iface" };
-	const char *keys[] = { "flows", "classes", "interfaces" };
+	const char *kinds[] = {"flow", "class", "iface"};
+	const char *keys[] = {"flows", "classes", "interfaces"};
 
 	for (int k = 0; k < 3; k++) {
 		int first = 1;
@@ -328,7 +326,7 @@ static void print_json(const struct snap *s, const struct snap *prev, double dt,
 
 static void human(char *buf, size_t len, double v)
 {
-	const char *u[] = { "", "k", "M", "G", "T" };
+	const char *u[] = {"", "k", "M", "G", "T"};
 	int i = 0;
 
 	while (v >= 10000 && i < 4) {
@@ -343,8 +341,8 @@ static void human(char *buf, size_t len, double v)
 
 static void print_text(const struct snap *s, const struct snap *prev, double dt, const char *names)
 {
-	const char *kinds[] = { "flow", "class", "iface" };
-	const char *heads[] = { "FLOW", "CLASS", "INTERFACE" };
+	const char *kinds[] = {"flow", "class", "iface"};
+	const char *heads[] = {"FLOW", "CLASS", "INTERFACE"};
 
 	printf("generation %u, slot %u, policy %016llx%s%s%s\n", s->ns.generation,
 	       s->ns.active_slot & 1, (unsigned long long)s->cfg.source_hash,
@@ -441,10 +439,10 @@ int cmd_stats(struct rt_opts *o)
 		free(cur.rows);
 	} else {
 		while (!stop_stats && (o->count <= 0 || reports < o->count)) {
-			struct timespec ts = { .tv_sec = (time_t)o->interval,
-					       .tv_nsec = (long)((o->interval -
-								  (double)(long long)o->interval) *
-								 1e9) };
+			struct timespec ts = {
+				.tv_sec = (time_t)o->interval,
+				.tv_nsec = (long)((o->interval - (double)(long long)o->interval) *
+						  1e9)};
 
 			nanosleep(&ts, NULL);
 			prev = cur;

@@ -16,10 +16,10 @@ struct rt_opts {
 	const char *bpf_obj; /* --bpf-obj: load this object instead of the built-in one */
 	int dry_run;
 	int json;
-	int force; /* apply even when the same policy is in force */
+	int force;	   /* apply even when the same policy is in force */
 	int private_bpffs; /* accept a bpffs private to this mount namespace */
-	double interval; /* stats --interval */
-	int count; /* stats --count */
+	double interval;   /* stats --interval */
+	int count;	   /* stats --count */
 };
 
 int cmd_apply(struct rt_opts *o, const char *file);

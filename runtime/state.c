@@ -110,7 +110,9 @@ static int parse_kv(struct st_iface *s, const char *k, const char *v)
 	else if (!strcmp(k, "eff"))
 		s->eff_mode = atoi(v);
 	else if (!strcmp(k, "xdp"))
-		s->xdp = !strcmp(v, "native") ? XDP_NATIVE : !strcmp(v, "generic") ? XDP_GENERIC : 0;
+		s->xdp = !strcmp(v, "native")	 ? XDP_NATIVE
+			 : !strcmp(v, "generic") ? XDP_GENERIC
+						 : 0;
 	else if (!strcmp(k, "tc"))
 		s->tc = !strcmp(v, "tcx") ? TC_TCX : !strcmp(v, "netlink") ? TC_NETLINK : 0;
 	else if (!strcmp(k, "xdp_prog"))

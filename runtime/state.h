@@ -35,10 +35,10 @@ struct st_iface {
 	int ifindex;
 	int id; /* interface id in the policy now in force, -1 when leaving */
 	int role;
-	int mode; /* as the policy says */
+	int mode;     /* as the policy says */
 	int eff_mode; /* after auto */
-	int xdp; /* XDP_* as attached */
-	int tc; /* TC_* as attached */
+	int xdp;      /* XDP_* as attached */
+	int tc;	      /* TC_* as attached */
 	__u32 xdp_prog_id;
 	__u32 tc_prog_id;
 	int clsact_created; /* we created the clsact qdisc (netlink only) */
