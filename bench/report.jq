@@ -1,0 +1,102 @@
+# bench/report.jq: bench/run.sh JSON -> Markdown (see bench/report.sh)
+def med: sort | if length == 0 then null elif length % 2 == 1 then .[(length - 1) / 2]
+	else (.[length / 2 - 1] + .[length / 2]) / 2 end;
+def r0: if . == null then "-" else (. + 0.5 | floor | tostring) end;
+def r1: if . == null then "-" else ((. * 10 + 0.5 | floor) / 10 | tostring) end;
+def r2: if . == null then "-" else ((. * 100 + 0.5 | floor) / 100 | tostring) end;
+def k: if . == null then "-" elif . >= 1000 then ((. / 100 + 0.5 | floor) / 10 | tostring) + "k"
+	else (. | r0) end;
+def ord($l; $v): ($l | index($v)) // 99;
+def ratio(a; b): if a == null or b == null or b == 0 then null else a / b end;
+def x: if . == null then "-" else (r2 + "x") end;
+def pct: if . == null then "-" else (r1 + " %") end;
+def refof(m; hook): if m == "nascar-xdp" or m == "nascar-hybrid" then "ref-native"
+	elif m == "nascar-xdpgeneric" then "ref-generic" elif m == "nascar-tc" then "ref-tc"
+	elif m == "nascar-auto" then (if (hook // "") | test("xdp=native") then "ref-native"
+		elif (hook // "") | test("xdp=generic") then "ref-generic" else "ref-tc" end)
+	else null end;
+
+. as $all |
+($all.rows | map(select(.section == "pps" and .error == null))) as $pps |
+($all.rows | map(select(.section == "tcp"))) as $tcp |
+($all.rows | map(select(.section == "qos"))) as $qos |
+($all.rows | map(select(.error != null))) as $errs |
+
+# pps aggregates: one object per (mode, flows, csum)
+($pps | group_by([.mode, .flows, .csum]) | map({
+	mode: .[0].mode, hook: .[0].hook, flows: .[0].flows, csum: .[0].csum, n: length,
+	fps: (map(.fps) | med), dps: (map(.dps) | med),
+	dmin: (map(.dps) | min), dmax: (map(.dps) | max),
+	loss: ((map(.loss) | add) / ([(map(.frames) | add), 1] | max) * 100),
+	bad: (if (map(.delivered) | add) > 0 then (map(.csum_bad) | add) / (map(.delivered) | add) * 100
+		else null end),
+	hns: (map(.host_cpu_ns_per_delivered | select(. != null)) | med),
+	gns: (map(.gen_cpu_ns_per_frame) | med)})) as $agg |
+def find(m; f; c): ($agg | map(select(.mode == m and .flows == f and .csum == c)) | .[0]);
+
+"# Nascar bench results (\($all.date))",
+"",
+"- Machine: \($all.machine.cpu), \($all.machine.cores) cores, kernel \($all.machine.kernel); commit \($all.commit); \(if $all.settings.quick then "**quick smoke run** (1 rep, short runs: not for quoting)" else "full run" end); \($all.duration_s) s.",
+"- Other network namespaces present at the start: \($all.other_namespaces_at_start) (other test runs share the 2 cores; absolute figures drift, compare ratios within this run).",
+"- Pinning: \($all.settings.pinning.note).",
+"- How to read this: docs/bench.md. Raw numbers: the JSON file next to this one.",
+"",
+(if ($errs | length) > 0 then "Not measured: " + ($errs | map(.mode // .setup) | unique | join(", ")) + "\n" else empty end),
+
+(if ($agg | length) > 0 then
+"## 1. 64-byte UDP through one VMM thread",
+"",
+"Generator: `nascar-vmm gen` on gw tap0, pinned to CPU \($all.settings.pinning.vmm_thread_cpu), 106-byte frames (64-byte UDP payload), \($all.settings.pps.seconds) s per run, \($all.settings.pps.reps) rep(s) interleaved over the modes; sink: \($all.settings.pps.sink). gw: \($all.settings.pps.gw).",
+"",
+"Columns: written = frames/s the thread wrote (median); delivered = frames/s counted by the sink (median, min..max over reps); loss = written but not delivered; bad csum = delivered frames whose UDP checksum is wrong; host ns/pkt = all CPUs busy time (/proc/stat) per delivered frame; gen ns = the VMM thread CPU per frame written; ratios on delivered frames/s.",
+"",
+( $agg | map([.flows, .csum]) | unique | sort_by(.[1], .[0]) | .[] | . as [$f, $c] |
+	(find("baseline"; $f; $c).dps) as $base |
+	"### \($f) flow(s), \($c) checksums",
+	"",
+	"| mode | hook on tap0 | written/s | delivered/s (min..max) | loss | bad csum | host ns/pkt | gen ns/frame | x baseline | x bare router (same hook) |",
+	"|---|---|---|---|---|---|---|---|---|---|",
+	( $agg | map(select(.flows == $f and .csum == $c)) |
+	  sort_by(ord(["baseline","norules","nascar-xdp","nascar-xdpgeneric","nascar-tc","nascar-hybrid","nascar-auto","ref-native","ref-generic","ref-tc","limit"]; .mode)) as $rows |
+	  $rows[] | . as $r |
+	  (refof($r.mode; $r.hook)) as $ref |
+	  (if $ref then find($ref; $f; $c).dps else null end) as $refd |
+	  "| \($r.mode) | \($r.hook // "-") | \($r.fps | k) | \($r.dps | k) (\($r.dmin | k)..\($r.dmax | k)) | \($r.loss | pct) | \($r.bad | pct) | \($r.hns | r0) | \($r.gns | r0) | \(if $r.mode == "limit" then (ratio($r.fps; $base) | x) + " (written)" else (ratio($r.dps; $base) | x) end) | \(if $ref then (ratio($r.dps; $refd) | x) + " (" + $ref + ")" else "-" end) |"),
+	"")
+else empty end),
+
+(if ($tcp | length) > 0 then
+"## 2. TCP throughput (iperf3, receiver side)",
+"",
+"\($all.settings.tcp.iperf3); \($all.settings.tcp.seconds) s per run, \($all.settings.tcp.reps) rep(s). softirq / other = share of all CPUs (2 cores = 100 %) busy in softirq / in everything else during the run (/proc/stat; the namespaces share the CPUs, so this is the whole machine). At 64-byte writes the sender (iperf3, one thread for all streams, in the guest namespace) is the bottleneck on this machine, not the forwarding path: read those rows as a sanity check, the pps table is the measure of the path.",
+"",
+"| link | offload | writes | mode | hook on tap0 | Mbit/s median (min..max) | x baseline | softirq | other busy |",
+"|---|---|---|---|---|---|---|---|---|",
+( $tcp | group_by([.link, .offload, .load]) | .[] | . as $g |
+  ($g | map(select(.mode == "baseline")) | map(.mbps) | med) as $base |
+  ($g | group_by(.mode) | sort_by(ord(["baseline","norules","tc","hybrid","auto"]; .[0].mode)) | .[] |
+   "| \(.[0].link) | \(.[0].offload) | \(.[0].load) | \(.[0].mode) | \(.[0].hook // "-") | \(map(.mbps) | med | r0) (\(map(.mbps) | min | r0)..\(map(.mbps) | max | r0)) | \(ratio(map(.mbps) | med; $base) | x) | \(map(.cpu_softirq_pct) | med | pct) | \(map(.cpu_other_busy_pct) | med | pct) |")),
+""
+else empty end),
+
+(if ($qos | length) > 0 then
+"## 3. QoS: priority-7 request/response latency",
+"",
+"Control flow: \($all.settings.qos.control), \($all.settings.qos.request_rate) requests/s, \($all.settings.qos.seconds) s (one request in flight). Bulk: \($all.settings.qos.bulk). Set-ups: kernel = study rules, no Nascar; kernel-htb = the same plus the qdisc below (the guest's priority does not cross the tap, so every packet lands in one band); nascar-police = Nascar auto, bulk class policed at \($all.settings.qos.bulk_police_rate); nascar-tc-htb = Nascar tc mode, no policer, skb->priority from the class into \($all.settings.qos.htb).",
+"",
+"| set-up | load | p50 us | p99 us | p99.9 us | max us | lost | bulk Mbit/s | bulk policer drops | p99 / idle p99 |",
+"|---|---|---|---|---|---|---|---|---|---|",
+( $qos | group_by(.setup) | sort_by(ord(["kernel","kernel-htb","nascar-police","nascar-tc-htb"]; .[0].setup)) | .[] | . as $g |
+  ($g | map(select(.load == "idle")) | .[0].p99_us) as $idle |
+  ($g | sort_by(.load == "bulk") | .[] |
+   if .error then "| \(.setup) | \(.load) | error: \(.error) | | | | | | | |" else
+   "| \(.setup) | \(.load) | \(.p50_us | r1) | \(.p99_us | r1) | \(.p999_us | r1) | \(.max_us | r1) | \(.lost)/\(.sent) | \(if .load == "bulk" then (.bulk_mbps | r0) else "-" end) | \(.bulk_police_drops // "-") | \(if .load == "bulk" then (ratio(.p99_us; $idle) | x) else "-" end) |" end)),
+""
+else empty end),
+
+(if ($all.prog_test_run | length) > 0 then
+"## 4. Per-packet program cost (BPF_PROG_TEST_RUN, tests/bpf/bench.c)", "", "```", ($all.prog_test_run | rtrimstr("\n")), "```", "" else empty end),
+(if ($all.classify_bench | length) > 0 then
+"## 5. Userspace classification (bench/classify_bench)", "", "```", ($all.classify_bench | rtrimstr("\n")), "```", "" else empty end),
+(if ($all.qos_qdisc_stats | length) > 0 then
+"## gw eth0 qdisc after the nascar-tc-htb run", "", "```", ($all.qos_qdisc_stats | rtrimstr("\n")), "```", "" else empty end)

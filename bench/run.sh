@@ -1,0 +1,448 @@
+#!/bin/sh
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# bench/run.sh [--quick] [--only pps,tcp,qos,prog,classify] [--reps N]
+#              [--seconds S] [--out DIR]
+# `make bench` / `make bench-quick`: Nascar against the kernel baseline on the
+# e2e rig (docs/rig.md), side by side in one run.  Reports; never fails on
+# speed (exit 0 unless the bench itself could not run; 77 without root).
+# Results: bench/results/<date>[-quick].{md,json}, and latest[-quick].{md,json}.
+# How to read them: docs/bench.md.
+[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
+set -u
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top" || exit 1
+: "${O:=build}"
+case "$O" in /*) OB=$O ;; *) OB=$top/$O ;; esac
+export O
+
+quick=0 only="pps,tcp,qos,prog,classify" reps= secs= outdir=$top/bench/results
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--quick) quick=1; shift ;;
+	--only) only=$2; shift 2 ;;
+	--reps) reps=$2; shift 2 ;;
+	--seconds) secs=$2; shift 2 ;;
+	--out) outdir=$2; shift 2 ;;
+	*) echo "usage: bench/run.sh [--quick] [--only LIST] [--reps N] [--seconds S] [--out DIR]" >&2
+	   exit 2 ;;
+	esac
+done
+want() { case ",$only," in *",$1,"*) return 0 ;; esac; return 1; }
+
+# ---- settings (full / quick) ---------------------------------------------
+if [ $quick = 1 ]; then
+	PPS_REPS=${reps:-1} PPS_SECS=${secs:-1} PPS_FLOWS="16"
+	TCP_REPS=${reps:-1} TCP_SECS=2 TCP_LINKS="tap-on" TCP_LOADS="16k"
+	TCP_MODES="baseline auto"
+	QOS_SECS=3 PROG_REPEAT=100000
+else
+	PPS_REPS=${reps:-5} PPS_SECS=${secs:-2} PPS_FLOWS="1 16 1024"
+	TCP_REPS=${reps:-3} TCP_SECS=3 TCP_LINKS="tap-on tap-off veth-on veth-off"
+	TCP_LOADS="64x4 16k"
+	TCP_MODES="baseline norules tc hybrid auto"
+	QOS_SECS=10 PROG_REPEAT=1000000
+fi
+PPS_MODES="baseline norules nascar-xdp nascar-xdpgeneric nascar-tc nascar-hybrid nascar-auto \
+ref-native ref-generic ref-tc limit"
+PPS_CSUMS="complete partial"
+GEN_CPU=1            # the VMM thread (generator / forwarder) runs here
+OTHER_CPU=0          # guest-side and server-side user processes
+QOS_RATE=2000        # control requests per second
+QOS_BULK_RATE=100mbit  # the policer's rate for the bulk class
+QOS_SHAPE_RATE=200mbit # HTB rate on gw eth0 for the qdisc set-up
+
+RIG_PREFIX=nscbench
+# apply_lib.sh: lib.sh (the rig) + na(), $PIN, $NA, $NC, apply_cleanup
+. "$top/tests/e2e/apply_lib.sh"
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "bench: SKIP (needs root: network namespaces, BPF)"
+	exit 77
+fi
+rig_need_root_tools
+BX=$OB/bench/bench_xdp
+RR=$OB/bench/udp_rr
+for f in "$NA" "$NC" "$RIG_VMM" "$BX" "$RR"; do
+	[ -x "$f" ] || { echo "bench: missing $f (run make)"; exit 1; }
+done
+
+W=$(mktemp -d /tmp/nscbench.XXXXXX)
+BP=/sys/fs/bpf/nscbench-helpers
+ROWS=$W/rows.jsonl
+: >"$ROWS"
+bench_cleanup() {
+	rm -rf "$BP" 2>/dev/null
+	apply_cleanup >/dev/null 2>&1
+	rm -rf "$W"
+}
+trap '_rc=$?; trap - EXIT; bench_cleanup; exit $_rc' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+log() { echo "bench: $*" >&2; }
+t_start=$(date +%s)
+
+# row JSON...: append one result object (jq -n args)
+row() { jq -cn "$@" >>"$ROWS"; }
+
+# ---- CPU accounting from /proc/stat --------------------------------------
+# cpu_snap: "busy softirq total" jiffies summed over all CPUs
+cpu_snap() {
+	awk '$1 == "cpu" { busy = $2 + $3 + $4 + $7 + $8 + $9; print busy, $8, busy + $5 + $6 }' \
+		/proc/stat
+}
+HZ=$(getconf CLK_TCK)
+
+# ---- policies -------------------------------------------------------------
+mkpol() { # mkpol NAME TAPMODE ETHMODE [RATE]
+	sh "$top/bench/mkpolicy.sh" "$2" "$3" "${4:-}" >"$W/$1.nflow" &&
+		"$NC" compile "$W/$1.nflow" -o "$W/$1.nfc" >"$W/$1.cc" 2>&1 ||
+		{ log "policy $1 does not compile: $(cat "$W/$1.cc")"; return 1; }
+}
+mkpol xdp xdp tc && mkpol tc tc tc && mkpol hybrid hybrid tc && mkpol auto auto auto &&
+	mkpol auto-police auto auto "$QOS_BULK_RATE" && mkpol tc-qos tc tc ||
+	{ log "cannot compile the bench policies"; exit 1; }
+cp "$W/auto.nflow" "$W/policy100.nflow"
+
+# ---- Nascar and helper programs on/off ------------------------------------
+NASCAR_HOOK=        # what nascar-apply attached on tap0 (status), per mode
+
+nascar_on() { # nascar_on POLICY
+	local out
+	out=$(na "$W/$1.nfc" 2>&1) || { log "nascar-apply $1 failed: $out"; return 1; }
+	NASCAR_HOOK=$(na status --json 2>/dev/null |
+		jq -r '.interfaces[] | select(.name == "tap0") |
+			"xdp=\(.xdp // "none") tc=\(.tc // "none")"')
+	echo "$out" >"$W/apply-$1.log"
+}
+nascar_off() {
+	rig_exec gw ip link set dev tap0 xdpgeneric off 2>/dev/null
+	na detach >/dev/null 2>&1
+	rm -rf "$PIN" 2>/dev/null
+}
+# nascar_generic: Nascar's own XDP program (policy mode xdp) moved from the
+# native to the generic hook on tap0 (nascar-apply has no switch for it: the
+# bench drops its native link and attaches the pinned program with ip).
+nascar_generic() {
+	local idx
+	nascar_on xdp || return 1
+	idx=$(rig_exec gw ip -j link show dev tap0 | jq -r '.[0].ifindex')
+	rm -f "$PIN/links/xdp_$idx"
+	rig_exec gw ip link set dev tap0 xdpgeneric pinned "$PIN/prog_nascar_xdp" ||
+		{ log "cannot attach nascar_xdp generic"; return 1; }
+	NASCAR_HOOK="xdp=generic(bench) tc=none"
+}
+helper_on() { # helper_on NS IFNAME PROG HOOK NAME
+	rig_exec "$1" "$BX" attach "$2" "$3" "$4" "$BP/$5" >>"$W/helpers.log" 2>&1 ||
+		{ log "bench_xdp attach $3 $4 on $1/$2 failed: $(tail -1 "$W/helpers.log")"; return 1; }
+}
+helper_off() { rig_exec "$1" "$BX" detach "$BP/$2" >/dev/null 2>&1; }
+helper_read() { rig_exec "$1" "$BX" read "$BP/$2" 2>/dev/null; }
+kv() { echo "$1" | tr ' ' '\n' | awk -F= -v k="$2" '$1 == k { print $2 }'; }
+
+mode_on() { # mode_on MODE: set up gw for MODE (rules stay installed unless norules)
+	NASCAR_HOOK=
+	case "$1" in
+	baseline) NASCAR_HOOK="kernel+rules" ;;
+	norules) rig_flush_rules gw; NASCAR_HOOK="kernel" ;;
+	nascar-xdp) nascar_on xdp ;;
+	nascar-xdpgeneric) nascar_generic ;;
+	nascar-tc) nascar_on tc ;;
+	nascar-hybrid) nascar_on hybrid ;;
+	nascar-auto) nascar_on auto ;;
+	ref-native) helper_on gw tap0 router native tap && NASCAR_HOOK="xdp=native" ;;
+	ref-generic) helper_on gw tap0 router generic tap && NASCAR_HOOK="xdp=generic" ;;
+	ref-tc) helper_on gw tap0 tcrouter tc tap && NASCAR_HOOK="tc" ;;
+	limit) helper_on gw tap0 drop native tap && NASCAR_HOOK="xdp=native drop" ;;
+	*) return 1 ;;
+	esac
+}
+mode_off() {
+	case "$1" in
+	baseline) ;;
+	norules) rig_baseline_rules ;;
+	nascar-*) nascar_off ;;
+	ref-* | limit) helper_off gw tap ;;
+	esac
+}
+
+# ---- machine --------------------------------------------------------------
+cpu_model=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
+ncpu=$(nproc)
+kernel=$(uname -r)
+date_iso=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+stamp=$(date -u +%Y%m%d-%H%M%S)
+commit=$(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo unknown)
+others=$(ip netns list 2>/dev/null | grep -vc "^$RIG_PREFIX-")
+log "machine: $cpu_model, $ncpu CPUs, kernel $kernel; $others other namespaces exist (concurrent runs add noise)"
+
+# =========================================================================
+# 1. pps through one VMM thread
+# =========================================================================
+pps_section() {
+	local rep mode fl cs line a b c0 c1 frames del ok bad fps dps gns hns loss
+	log "pps: rig tap (offload on), generator on CPU $GEN_CPU, ${PPS_SECS}s x $PPS_REPS reps"
+	rig_up tap --offload on || { log "pps: rig_up failed"; return 1; }
+	rig_vmm_stop
+	rig_baseline_rules || log "pps: baseline rules failed"
+	# the sink drops ARP too: permanent neighbours on gw's uplink
+	local smac
+	smac=$(rig_exec srv ip -j link show dev eth0 | jq -r '.[0].address')
+	rig_exec gw ip neigh replace "$RIG_SRV_IP4" lladdr "$smac" dev eth0 nud permanent
+	rig_exec gw ip -6 neigh replace "$RIG_SRV_IP6" lladdr "$smac" dev eth0 nud permanent
+	# kernel completes partial checksums in software on the way out (docs/rig.md)
+	rig_exec gw ethtool -K eth0 tx off >/dev/null 2>&1
+	mkdir -p "$BP"
+	helper_on srv eth0 sink native sink || return 1
+	for ((rep = 1; rep <= PPS_REPS; rep++)); do
+		for mode in $PPS_MODES; do
+			if ! mode_on "$mode"; then
+				log "pps: $mode unavailable"
+				mode_off "$mode"
+				[ $rep = 1 ] && row --arg m "$mode" '{section:"pps", mode:$m, error:"unavailable"}'
+				continue
+			fi
+			for fl in $PPS_FLOWS; do
+				for cs in $PPS_CSUMS; do
+					local pc=()
+					[ "$cs" = partial ] && pc=(--partial-csum)
+					a=$(helper_read srv sink)
+					c0=$(cpu_snap)
+					line=$(rig_gen --flows "$fl" --seconds "$PPS_SECS" --cpu "$GEN_CPU" "${pc[@]}" 2>&1 | grep '^gen:')
+					sleep 0.1
+					c1=$(cpu_snap)
+					b=$(helper_read srv sink)
+					frames=$(rig_gen_field "$line" frames)
+					fps=$(rig_gen_field "$line" fps)
+					gns=$(rig_gen_field "$line" cpu_ns_per_frame)
+					ok=$(($(kv "$b" udp_ok) - $(kv "$a" udp_ok)))
+					bad=$(($(kv "$b" udp_bad) - $(kv "$a" udp_bad)))
+					# delivered = UDP frames at the sink (not its ARP/ND)
+					del=$((ok + bad + $(kv "$b" udp_nocsum) - $(kv "$a" udp_nocsum)))
+					read -r b0 _ _ <<<"$c0"
+					read -r b1 _ _ <<<"$c1"
+					row --arg m "$mode" --arg hook "$NASCAR_HOOK" --argjson fl "$fl" \
+						--arg cs "$cs" --argjson rep "$rep" --argjson frames "${frames:-0}" \
+						--argjson fps "${fps:-0}" --argjson del "$del" --argjson ok "$ok" \
+						--argjson bad "$bad" --argjson gns "${gns:-0}" \
+						--argjson secs "$PPS_SECS" --argjson busy "$(((b1 - b0) * 1000000000 / HZ))" \
+						'{section:"pps", mode:$m, hook:$hook, flows:$fl, csum:$cs, rep:$rep,
+						  frames:$frames, fps:$fps, delivered:$del,
+						  dps:(if $frames > 0 then $del * $fps / $frames else $del / $secs end),
+						  csum_ok:$ok, csum_bad:$bad, loss:($frames - $del),
+						  gen_cpu_ns_per_frame:$gns,
+						  host_cpu_ns_per_delivered:(if $del > 0 then $busy / $del else null end)}'
+					log "pps: rep $rep $mode flows=$fl $cs: fps=$fps delivered=$del ok=$ok bad=$bad"
+				done
+			done
+			mode_off "$mode"
+		done
+	done
+	helper_off srv sink
+	rig_down
+}
+
+# =========================================================================
+# 2. TCP throughput (iperf3)
+# =========================================================================
+tcp_mode_on() {
+	case "$1" in
+	baseline) NASCAR_HOOK="kernel+rules" ;;
+	norules) rig_flush_rules gw; NASCAR_HOOK="kernel" ;;
+	*) nascar_on "$1" ;;
+	esac
+}
+tcp_mode_off() {
+	case "$1" in
+	baseline) ;;
+	norules) rig_baseline_rules ;;
+	*) nascar_off ;;
+	esac
+}
+tcp_section() {
+	local lk link off rep mode load args bps c0 c1 b0 s0 t0 b1 s1 t1
+	for lk in $TCP_LINKS; do
+		link=${lk%-*} off=${lk#*-}
+		log "tcp: rig $link offload $off"
+		rig_up "$link" --offload "$off" || { log "tcp: rig_up $lk failed"; continue; }
+		rig_baseline_rules
+		# a native XDP redirect into gw's eth0 veth needs GRO on its peer
+		rig_exec srv ethtool -K eth0 gro on >/dev/null 2>&1
+		[ "$link" = tap ] && taskset -pc "$GEN_CPU" "$(cat "$RIG_DIR/vmm.pid")" >/dev/null 2>&1
+		for ((rep = 1; rep <= TCP_REPS; rep++)); do
+			for mode in $TCP_MODES; do
+				tcp_mode_on "$mode" || { tcp_mode_off "$mode"; continue; }
+				for load in $TCP_LOADS; do
+					case $load in
+					64x4) args=(-l 64 -P 4) ;;
+					16k) args=(-l 16K) ;;
+					esac
+					rig_iperf_server srv 5201 || { log "tcp: no iperf3 server"; continue; }
+					c0=$(cpu_snap)
+					bps=$(rig_iperf_client vm "$RIG_SRV_IP4" "$TCP_SECS" -p 5201 -A "$OTHER_CPU,$OTHER_CPU" \
+						"${args[@]}")
+					c1=$(cpu_snap)
+					rig_bg_stop "iperf-srv-5201" 2
+					read -r b0 s0 t0 <<<"$c0"
+					read -r b1 s1 t1 <<<"$c1"
+					row --arg m "$mode" --arg hook "$NASCAR_HOOK" --arg link "$link" \
+						--arg off "$off" --arg load "$load" --argjson rep "$rep" \
+						--argjson bps "${bps:-0}" --argjson b "$((b1 - b0))" \
+						--argjson s "$((s1 - s0))" --argjson t "$((t1 - t0))" \
+						'{section:"tcp", mode:$m, hook:$hook, link:$link, offload:$off,
+						  load:$load, rep:$rep, mbps:($bps / 1e6),
+						  cpu_softirq_pct:(if $t > 0 then 100 * $s / $t else null end),
+						  cpu_other_busy_pct:(if $t > 0 then 100 * ($b - $s) / $t else null end)}'
+					log "tcp: $lk rep $rep $mode $load: $((bps / 1000000)) Mbit/s"
+				done
+				tcp_mode_off "$mode"
+			done
+		done
+		rig_down
+	done
+}
+
+# =========================================================================
+# 3. QoS: control-flow latency idle and under a saturating bulk flow
+# =========================================================================
+qdisc_on() { # HTB on gw eth0 shaping to QOS_SHAPE_RATE, prio leaf by skb->priority
+	rig_exec gw tc qdisc replace dev eth0 root handle 1: htb default 1 &&
+		rig_exec gw tc class add dev eth0 parent 1: classid 1:1 htb rate "$QOS_SHAPE_RATE" \
+			ceil "$QOS_SHAPE_RATE" &&
+		rig_exec gw tc qdisc add dev eth0 parent 1:1 handle 10: prio bands 3 \
+			priomap 2 2 2 2 2 2 1 0 2 2 2 2 2 2 2 2
+}
+qdisc_off() { rig_exec gw tc qdisc del dev eth0 root >/dev/null 2>&1; }
+
+qos_measure() { # qos_measure SETUP LOAD(idle|bulk)
+	local setup=$1 load=$2 line bulk_bps=0 drops=null st
+	rig_bg rrsrv rig_exec srv taskset -c "$OTHER_CPU" "$RR" server --port 7777 --seconds $((QOS_SECS + 30))
+	rig_wait_for 5 _rig_udp_bound srv 7777 || { log "qos: no echo server"; return 1; }
+	if [ "$load" = bulk ]; then
+		rig_iperf_server srv 5201 || return 1
+		rig_bg bulk rig_exec vm timeout $((QOS_SECS + 20)) iperf3 -c "$RIG_SRV_IP4" -p 5201 \
+			-t $((QOS_SECS + 2)) -J -S 0x20
+		sleep 1.5
+	fi
+	line=$(rig_exec vm timeout $((QOS_SECS + 10)) "$RR" client --addr "$RIG_SRV_IP4" --port 7777 \
+		--rate "$QOS_RATE" --count $((QOS_RATE * QOS_SECS)) --seconds "$QOS_SECS" --prio 7 \
+		--tos 0xb8 --timeout-ms 200 2>&1 | grep '^rr:')
+	if [ "$load" = bulk ]; then
+		# bounded wait for iperf3 to finish, then its receiver rate
+		rig_wait_for $((QOS_SECS + 10)) sh -c "! kill -0 $(cat "$RIG_DIR/bulk.pid") 2>/dev/null"
+		bulk_bps=$(jq -r '.end.sum_received.bits_per_second // 0 | floor' "$RIG_DIR/bulk.log" 2>/dev/null)
+		rig_bg_stop bulk 2
+		rig_bg_stop iperf-srv-5201 2
+		if [ -e "$PIN/links" ] || [ -d "$PIN" ]; then
+			st=$(na stats --json 2>/dev/null)
+			drops=$(echo "$st" | jq '[.classes[]? | select(.name == "bulk") |
+				(.police_drops // .policer_drops // .drops // 0)] | add // null' 2>/dev/null)
+			echo "$st" >"$W/stats-$setup.json"
+		fi
+	fi
+	rig_bg_stop rrsrv 2
+	row --arg setup "$setup" --arg load "$load" --arg line "$line" \
+		--argjson bulk "${bulk_bps:-0}" --argjson drops "${drops:-null}" \
+		'def f(k): ($line | capture(k + "=(?<v>[0-9.]+)").v | tonumber);
+		 {section:"qos", setup:$setup, load:$load,
+		  sent:f("sent"), recv:f("recv"), lost:f("lost"),
+		  p50_us:f("p50_us"), p99_us:f("p99_us"), p999_us:f("p999_us"), max_us:f("max_us"),
+		  bulk_mbps:($bulk / 1e6), bulk_police_drops:$drops}' ||
+		row --arg setup "$setup" --arg load "$load" --arg line "$line" \
+			'{section:"qos", setup:$setup, load:$load, error:$line}'
+	log "qos: $setup $load: $line bulk=$((${bulk_bps:-0} / 1000000)) Mbit/s"
+}
+qos_section() {
+	local setup
+	log "qos: rig tap (offload on), ${QOS_SECS}s per measurement, $QOS_RATE req/s"
+	rig_up tap --offload on || { log "qos: rig_up failed"; return 1; }
+	rig_baseline_rules
+	rig_exec srv ethtool -K eth0 gro on >/dev/null 2>&1
+	taskset -pc "$GEN_CPU" "$(cat "$RIG_DIR/vmm.pid")" >/dev/null 2>&1
+	for setup in kernel kernel-htb nascar-police nascar-tc-htb; do
+		case $setup in
+		kernel) ;;
+		kernel-htb) qdisc_on || { log "qos: no HTB"; continue; } ;;
+		nascar-police) nascar_on auto-police || continue ;;
+		nascar-tc-htb) { nascar_on tc-qos && qdisc_on; } || { nascar_off; qdisc_off; continue; } ;;
+		esac
+		qos_measure "$setup" idle
+		qos_measure "$setup" bulk
+		[ "$setup" = nascar-tc-htb ] && rig_exec gw tc -s class show dev eth0 >"$W/htb.txt" 2>&1 &&
+			rig_exec gw tc -s qdisc show dev eth0 >>"$W/htb.txt" 2>&1
+		nascar_off
+		qdisc_off
+	done
+	rig_down
+}
+
+# =========================================================================
+# 4. per-packet cost (BPF_PROG_TEST_RUN) and 5. userspace classification
+# =========================================================================
+prog_section() {
+	local bin=$OB/tests/bpf_tests out
+	if [ ! -x "$bin" ] || [ ! -f "$top/tests/bpf/test_bpf.sh" ]; then
+		log "prog: no $bin"
+		return 0
+	fi
+	out=$(O=$O timeout 300 sh "$top/tests/bpf/test_bpf.sh" bench "$PROG_REPEAT" 2>&1)
+	echo "$out" >"$W/prog.txt"
+	echo "$out" | grep '^bench:' >&2
+}
+classify_section() {
+	local bin=$OB/bench/classify_bench
+	[ -x "$bin" ] || { log "classify: no $bin"; return 0; }
+	timeout 300 "$bin" >"$W/classify.txt" 2>&1
+	cat "$W/classify.txt" >&2
+}
+
+want pps && pps_section
+want tcp && tcp_section
+want qos && qos_section
+want prog && prog_section
+want classify && classify_section
+t_end=$(date +%s)
+
+# =========================================================================
+# report
+# =========================================================================
+mkdir -p "$outdir"
+suffix=
+[ $quick = 1 ] && suffix=-quick
+[ "$only" != "pps,tcp,qos,prog,classify" ] && suffix="$suffix-partial"
+base=$outdir/$stamp$suffix
+settings=$(jq -cn --argjson quick "$quick" --arg only "$only" \
+	--argjson ppsreps "$PPS_REPS" --argjson ppssecs "$PPS_SECS" --arg ppsflows "$PPS_FLOWS" \
+	--argjson tcpreps "$TCP_REPS" --argjson tcpsecs "$TCP_SECS" --arg tcplinks "$TCP_LINKS" \
+	--arg tcploads "$TCP_LOADS" --arg tcpmodes "$TCP_MODES" --argjson qossecs "$QOS_SECS" \
+	--argjson qosrate "$QOS_RATE" --arg bulkrate "$QOS_BULK_RATE" --arg shape "$QOS_SHAPE_RATE" \
+	--argjson gencpu "$GEN_CPU" --argjson othercpu "$OTHER_CPU" --argjson repeat "$PROG_REPEAT" \
+	'{quick:($quick == 1), sections:$only,
+	  pps:{reps:$ppsreps, seconds:$ppssecs, flows:$ppsflows, frame_bytes:106, udp_payload:64,
+	       link:"tap, offload on, nascar-vmm gen (forwarder stopped)",
+	       sink:"ref_sink native XDP on srv eth0 (drops, counts checksums)",
+	       gw:"study iptables rules installed in every mode but norules; permanent neighbour for srv; tx checksum off on gw eth0"},
+	  tcp:{reps:$tcpreps, seconds:$tcpsecs, links:$tcplinks, loads:$tcploads, modes:$tcpmodes,
+	       iperf3:"-l 64 -P 4 (64x4) or -l 16K (16k), client in vm, server in srv"},
+	  qos:{seconds:$qossecs, request_rate:$qosrate, request_bytes:64, control:"udp_rr prio 7 tos 0xb8 to srv:7777",
+	       bulk:"iperf3 TCP vm->srv:5201, 1 stream, default writes", bulk_police_rate:$bulkrate,
+	       htb:("gw eth0: htb rate " + $shape + ", prio leaf, priomap 7->band0 6->band1 rest->band2 (installed by the bench)")},
+	  pinning:{vmm_thread_cpu:$gencpu,
+	           note:("generator (pps) and nascar-vmm forward (tcp, qos) pinned to CPU " + ($gencpu|tostring) + "; iperf3 client/server and udp_rr server on CPU " + ($othercpu|tostring) + "; softirq where the kernel runs it (mostly inside the VMM thread write on its CPU)")},
+	  prog_test_run_repeat:$repeat}')
+jq -s --arg cpu "$cpu_model" --argjson ncpu "$ncpu" --arg kernel "$kernel" --arg date "$date_iso" \
+	--arg commit "$commit" --argjson settings "$settings" --argjson secs "$((t_end - t_start))" \
+	--argjson others "$others" --rawfile prog <(cat "$W/prog.txt" 2>/dev/null) \
+	--rawfile classify <(cat "$W/classify.txt" 2>/dev/null) \
+	--rawfile htb <(cat "$W/htb.txt" 2>/dev/null) \
+	'{machine:{cpu:$cpu, cores:$ncpu, kernel:$kernel}, date:$date, commit:$commit,
+	  duration_s:$secs, other_namespaces_at_start:$others, settings:$settings, rows:.,
+	  prog_test_run:$prog, classify_bench:$classify, qos_qdisc_stats:$htb}' "$ROWS" >"$base.json" ||
+	{ log "cannot write $base.json"; exit 1; }
+sh "$top/bench/report.sh" "$base.json" >"$base.md" || log "report.sh failed"
+cp "$base.json" "$outdir/latest$([ $quick = 1 ] && echo -quick).json"
+cp "$base.md" "$outdir/latest$([ $quick = 1 ] && echo -quick).md"
+cat "$base.md"
+log "results: $base.md $base.json ($((t_end - t_start)) s)"
+exit 0
