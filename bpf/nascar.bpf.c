@@ -39,6 +39,8 @@ static __always_inline int xdp_pass(struct xdp_md *ctx, __u8 iflags, __u32 rule,
 	return XDP_PASS;
 }
 
+#define NASCAR_PULL_LEN (14 + 40 + 60)
+
 #define RET_PASS(xdp) ((xdp) ? XDP_PASS : TC_ACT_OK)
 #define RET_DROP(xdp) ((xdp) ? XDP_DROP : TC_ACT_SHOT)
 
@@ -69,6 +71,13 @@ static __always_inline int nascar_run(void *ctx, const int xdp)
 		data_end = (void *)(long)skb->data_end;
 		ifindex = skb->ifindex;
 		len = skb->len;
+		/* A GSO skb may carry only part of its headers in the linear
+		 * area: pull enough for Ethernet + IPv6 + TCP. */
+		if (data + NASCAR_PULL_LEN > data_end && len > (__u64)(data_end - data)) {
+			bpf_skb_pull_data(skb, len < NASCAR_PULL_LEN ? len : NASCAR_PULL_LEN);
+			data = (void *)(long)skb->data;
+			data_end = (void *)(long)skb->data_end;
+		}
 	}
 
 	st = bpf_map_lookup_elem(&nascar_state, &zero);
@@ -105,7 +114,7 @@ static __always_inline int nascar_run(void *ctx, const int xdp)
 	}
 
 	__builtin_memset(&pk, 0, sizeof(pk));
-	r = nascar_parse(data, data_end, &pk);
+	r = nascar_parse(data, data_end, (__u32)len, &pk);
 	if (r == NP_OTHER || r == NP_ND) {
 		nascar_count(slot, ifid, NASCAR_NO_RULE, NASCAR_NO_CLASS, CNT_STACK, len);
 		return xdp ? xdp_pass(xctx, iflags, NASCAR_META_RULE_STACK, gen) : TC_ACT_OK;

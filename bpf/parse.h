@@ -12,7 +12,7 @@
  *   NP_L3      the IP header is complete (pk->key.src/dst/family are set, so
  *              allow-src can be checked) but the packet is not classifiable:
  *              IPv4 options, fragments, other protocols, extension headers,
- *              truncated L4, IP length larger than the frame;
+ *              truncated L4, IP length larger than the frame (frame_len);
  *   NP_ND      IPv6 neighbour discovery (ICMPv6 133..137): always stack;
  *   NP_OTHER   not IPv4/IPv6 (ARP, VLAN tags, ...) or truncated before the
  *              end of the IP header: stack.
@@ -93,7 +93,11 @@ static __always_inline int nascar_parse_l4(struct nascar_pkt *pk, void *l4, void
 	return NP_L3;
 }
 
-static __always_inline int nascar_parse(void *data, void *data_end, struct nascar_pkt *pk)
+/* frame_len is the whole frame's length: data_end - data for XDP, skb->len
+ * for TC, where a GSO skb's payload lies outside [data, data_end) and only
+ * the headers need to be linear. */
+static __always_inline int nascar_parse(void *data, void *data_end, __u32 frame_len,
+					struct nascar_pkt *pk)
 {
 	struct ethhdr *eth = data;
 
@@ -115,7 +119,7 @@ static __always_inline int nascar_parse(void *data, void *data_end, struct nasca
 		pk->key.proto = ip->protocol;
 		pk->ttl = ip->ttl;
 		tot = bpf_ntohs(ip->tot_len);
-		if (ip->ihl != 5 || tot < sizeof(*ip) || (void *)ip + tot > data_end)
+		if (ip->ihl != 5 || tot < sizeof(*ip) || tot > frame_len - sizeof(*eth))
 			return NP_L3;
 		if (ip->frag_off & bpf_htons(NASCAR_IP_MF | NASCAR_IP_OFFSET))
 			return NP_L3;
@@ -139,7 +143,7 @@ static __always_inline int nascar_parse(void *data, void *data_end, struct nasca
 		pk->key.proto = ip6->nexthdr;
 		pk->ttl = ip6->hop_limit;
 		plen = bpf_ntohs(ip6->payload_len);
-		if ((void *)(ip6 + 1) + plen > data_end)
+		if (plen + sizeof(*ip6) > frame_len - sizeof(*eth))
 			return NP_L3;
 		pk->l3_len = plen + sizeof(*ip6);
 		pk->l4_len = plen;
