@@ -15,7 +15,6 @@
  * order from the policy alone, so the output is byte-for-byte reproducible.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,21 +38,6 @@ struct lower {
 	__u32 inif[NASCAR_MAX_IFACES];
 	int oom;
 };
-
-static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return ret;
-}
 
 static inline void bit_set(struct nascar_bitmap *b, size_t i)
 {
@@ -385,18 +369,18 @@ int nfc_build(const struct policy *p, void **bufp, size_t *sizep, char *err, siz
 	*bufp = NULL;
 	*sizep = 0;
 	if (p->nflows > NASCAR_MAX_FLOWS)
-		return fail(err, errlen, -E2BIG, "too many flows (%zu; the limit is %d)",
+		return nfc_fail(err, errlen, -E2BIG, "too many flows (%zu; the limit is %d)",
 			    p->nflows, NASCAR_MAX_FLOWS);
 	if (p->nclasses > NASCAR_MAX_CLASSES)
-		return fail(err, errlen, -E2BIG, "too many classes (%zu; the limit is %d)",
+		return nfc_fail(err, errlen, -E2BIG, "too many classes (%zu; the limit is %d)",
 			    p->nclasses, NASCAR_MAX_CLASSES);
 	if (p->nifaces > NASCAR_MAX_IFACES)
-		return fail(err, errlen, -E2BIG, "too many interfaces (%zu; the limit is %d)",
+		return nfc_fail(err, errlen, -E2BIG, "too many interfaces (%zu; the limit is %d)",
 			    p->nifaces, NASCAR_MAX_IFACES);
 	for (i = 0; i < p->nifaces; i++)
 		nallow += p->ifaces[i].nallow;
 	if (nallow > NASCAR_MAX_ALLOW)
-		return fail(err, errlen, -E2BIG,
+		return nfc_fail(err, errlen, -E2BIG,
 			    "too many allow-src prefixes (%zu; the limit is %d in all)", nallow,
 			    NASCAR_MAX_ALLOW);
 
@@ -413,12 +397,12 @@ int nfc_build(const struct policy *p, void **bufp, size_t *sizep, char *err, siz
 		ret = -ENOMEM;
 	if (ret) {
 		if (ret == -E2BIG)
-			fail(err, errlen, ret,
+			nfc_fail(err, errlen, ret,
 			     "policy needs more than %d distinct match bitmaps; "
 			     "merge flows with the same addresses or ports",
 			     NASCAR_MAX_BITMAPS);
 		else
-			fail(err, errlen, ret, "out of memory");
+			nfc_fail(err, errlen, ret, "out of memory");
 		goto out;
 	}
 
@@ -438,7 +422,7 @@ int nfc_build(const struct policy *p, void **bufp, size_t *sizep, char *err, siz
 	o.size = off;
 	o.buf = calloc(1, o.size);
 	if (!o.buf) {
-		ret = fail(err, errlen, -ENOMEM, "out of memory");
+		ret = nfc_fail(err, errlen, -ENOMEM, "out of memory");
 		goto out;
 	}
 

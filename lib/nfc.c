@@ -56,10 +56,7 @@ uint32_t nfc_crc32c(const void *data, size_t len)
 	return crc ^ 0xffffffffU;
 }
 
-static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
+int nfc_fail(char *err, size_t errlen, int ret, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -126,17 +123,17 @@ static int check_tables(struct nfc_image *img, char *err, size_t errlen)
 	int seen_root[2][2][2] = { { { 0 } } };
 
 	if (cfg->nflows > NASCAR_MAX_FLOWS || img->nflows != cfg->nflows + 1)
-		return fail(err, errlen, -EINVAL, "flow table has %zu entries for %u flows",
+		return nfc_fail(err, errlen, -EINVAL, "flow table has %zu entries for %u flows",
 			    img->nflows, cfg->nflows);
 	img->nflows = cfg->nflows;
 	if (cfg->nwords != (cfg->nflows + 63) / 64)
-		return fail(err, errlen, -EINVAL, "bitmap width %u does not fit %u flows",
+		return nfc_fail(err, errlen, -EINVAL, "bitmap width %u does not fit %u flows",
 			    cfg->nwords, cfg->nflows);
 	if (cfg->nbitmaps != img->nbitmaps || cfg->nclasses != img->nclasses ||
 	    cfg->nifaces != img->nifaces)
-		return fail(err, errlen, -EINVAL, "section counts disagree with the header");
+		return nfc_fail(err, errlen, -EINVAL, "section counts disagree with the header");
 	if (cfg->source_hash != img->hdr->source_hash)
-		return fail(err, errlen, -EINVAL, "source hash disagrees with the header");
+		return nfc_fail(err, errlen, -EINVAL, "source hash disagrees with the header");
 
 	for (i = 0; i < img->nifaces; i++) {
 		const struct nfc_iface *f = &img->ifaces[i];
@@ -144,7 +141,7 @@ static int check_tables(struct nfc_image *img, char *err, size_t errlen)
 		if (!name_ok(f->name, sizeof(f->name)) || f->val.id != i ||
 		    (f->val.role != NASCAR_ROLE_GUEST && f->val.role != NASCAR_ROLE_UPLINK) ||
 		    f->val.mode > NASCAR_MODE_HYBRID || (f->val.flags & ~NASCAR_IF_ALLOW_SRC))
-			return fail(err, errlen, -EINVAL, "interface entry %zu is malformed", i);
+			return nfc_fail(err, errlen, -EINVAL, "interface entry %zu is malformed", i);
 	}
 	for (i = 0; i < img->nallow; i++) {
 		const struct nascar_allow_key *k = &img->allow[i];
@@ -152,7 +149,7 @@ static int check_tables(struct nfc_image *img, char *err, size_t errlen)
 		if (k->slot != 0 || k->iface >= img->nifaces || k->prefixlen < 32 ||
 		    !prefix_ok(k->family, k->prefixlen - 32, k->addr) ||
 		    !(img->ifaces[k->iface].val.flags & NASCAR_IF_ALLOW_SRC))
-			return fail(err, errlen, -EINVAL, "allow-src entry %zu is malformed", i);
+			return nfc_fail(err, errlen, -EINVAL, "allow-src entry %zu is malformed", i);
 	}
 	for (i = 0; i < img->nclasses; i++) {
 		const struct nfc_class *c = &img->classes[i];
@@ -160,7 +157,7 @@ static int check_tables(struct nfc_image *img, char *err, size_t errlen)
 		if (!name_ok(c->name, sizeof(c->name)) || c->val.priority > 7 ||
 		    (c->val.dscp > 63 && c->val.dscp != NASCAR_DSCP_KEEP) ||
 		    (c->val.rate && !c->val.burst))
-			return fail(err, errlen, -EINVAL, "class entry %zu is malformed", i);
+			return nfc_fail(err, errlen, -EINVAL, "class entry %zu is malformed", i);
 	}
 	for (i = 0; i <= img->nflows; i++) {
 		const struct nfc_flow *f = &img->flows[i];
@@ -175,7 +172,7 @@ static int check_tables(struct nfc_image *img, char *err, size_t errlen)
 		    !prefix_ok(f->src_family, f->src_len, f->src) ||
 		    !prefix_ok(f->dst_family, f->dst_len, f->dst) || f->sport_lo > f->sport_hi ||
 		    f->dport_lo > f->dport_hi)
-			return fail(err, errlen, -EINVAL, "flow entry %zu is malformed", i);
+			return nfc_fail(err, errlen, -EINVAL, "flow entry %zu is malformed", i);
 	}
 	for (i = 0; i < img->naddr; i++) {
 		const struct nfc_addr_entry *a = &img->addr[i];
@@ -184,29 +181,29 @@ static int check_tables(struct nfc_image *img, char *err, size_t errlen)
 		if (a->key.slot != 0 || a->key.dim > NASCAR_DIM_DST || a->key.prefixlen < 32 ||
 		    !prefix_ok(a->key.family, a->key.prefixlen - 32, a->key.addr) ||
 		    a->bitmap >= img->nbitmaps)
-			return fail(err, errlen, -EINVAL, "address entry %zu is malformed", i);
+			return nfc_fail(err, errlen, -EINVAL, "address entry %zu is malformed", i);
 		if (a->key.prefixlen == 32)
 			seen_root[a->key.dim][fam][0] = 1;
 	}
 	for (i = 0; i < 4; i++)
 		if (!seen_root[i / 2][i % 2][0])
-			return fail(err, errlen, -EINVAL, "address table lacks a /0 entry");
+			return nfc_fail(err, errlen, -EINVAL, "address table lacks a /0 entry");
 	for (i = 0; i < img->nports; i++) {
 		const struct nfc_port_range *r = &img->ports[i];
 
 		if (r->dim > NASCAR_DIM_DST || r->bitmap >= img->nbitmaps || r->lo > r->hi ||
 		    r->lo != next[r->dim] || (r->dim == 1 && next[0] != 65536))
-			return fail(err, errlen, -EINVAL, "port range %zu is malformed", i);
+			return nfc_fail(err, errlen, -EINVAL, "port range %zu is malformed", i);
 		next[r->dim] = (uint32_t)r->hi + 1;
 	}
 	if (next[0] != 65536 || next[1] != 65536)
-		return fail(err, errlen, -EINVAL, "port table does not cover every port");
+		return nfc_fail(err, errlen, -EINVAL, "port table does not cover every port");
 	for (i = 0; i < 256; i++)
 		if (img->proto[i] >= img->nbitmaps)
-			return fail(err, errlen, -EINVAL, "protocol entry %zu is malformed", i);
+			return nfc_fail(err, errlen, -EINVAL, "protocol entry %zu is malformed", i);
 	for (i = 0; i < NASCAR_MAX_IFACES; i++)
 		if (img->inif[i] >= img->nbitmaps)
-			return fail(err, errlen, -EINVAL, "interface table entry %zu is malformed",
+			return nfc_fail(err, errlen, -EINVAL, "interface table entry %zu is malformed",
 				    i);
 	/* Bits past the last flow must be clear, or the classifier could
 	 * return a rule index with no rule behind it. */
@@ -224,7 +221,7 @@ static int check_tables(struct nfc_image *img, char *err, size_t errlen)
 			else
 				valid = (1ULL << (cfg->nflows - lo)) - 1;
 			if (img->bitmaps[i].w[w] & ~valid)
-				return fail(err, errlen, -EINVAL,
+				return nfc_fail(err, errlen, -EINVAL,
 					    "bitmap %zu names a flow that does not exist", i);
 		}
 	}
@@ -241,22 +238,22 @@ int nfc_parse(void *buf, size_t size, struct nfc_image *img, char *err, size_t e
 
 	memset(img, 0, sizeof(*img));
 	if (size < sizeof(*hdr))
-		return fail(err, errlen, -EINVAL, "file is truncated (%zu bytes)", size);
+		return nfc_fail(err, errlen, -EINVAL, "file is truncated (%zu bytes)", size);
 	if (hdr->magic != NFC_MAGIC)
-		return fail(err, errlen, -EINVAL, "not a compiled nascar policy (bad magic)");
+		return nfc_fail(err, errlen, -EINVAL, "not a compiled nascar policy (bad magic)");
 	if (hdr->abi_version != NASCAR_ABI_VERSION)
-		return fail(err, errlen, -EPROTO,
+		return nfc_fail(err, errlen, -EPROTO,
 			    "compiled for ABI version %u, this build reads version %u; "
 			    "recompile it with this nascarc",
 			    hdr->abi_version, NASCAR_ABI_VERSION);
 	if (hdr->total_size != size)
-		return fail(err, errlen, -EINVAL, "file is truncated or padded (%zu of %llu bytes)",
+		return nfc_fail(err, errlen, -EINVAL, "file is truncated or padded (%zu of %llu bytes)",
 			    size, (unsigned long long)hdr->total_size);
 	if (nfc_crc32c((const char *)buf + sizeof(*hdr), size - sizeof(*hdr)) != hdr->checksum)
-		return fail(err, errlen, -EBADMSG, "checksum mismatch: the file is corrupt");
+		return nfc_fail(err, errlen, -EBADMSG, "checksum mismatch: the file is corrupt");
 	if (hdr->nsections == 0 || hdr->nsections > NFC_SEC_MAX ||
 	    sizeof(*hdr) + (size_t)hdr->nsections * sizeof(*secs) > size)
-		return fail(err, errlen, -EINVAL, "bad section count %u", hdr->nsections);
+		return nfc_fail(err, errlen, -EINVAL, "bad section count %u", hdr->nsections);
 
 	secs = (const struct nfc_section *)(hdr + 1);
 	for (i = 0; i < hdr->nsections; i++) {
@@ -264,31 +261,31 @@ int nfc_parse(void *buf, size_t size, struct nfc_image *img, char *err, size_t e
 		const struct sec_rule *r;
 
 		if (s->type == 0 || s->type > NFC_SEC_MAX)
-			return fail(err, errlen, -EINVAL, "unknown section type %u", s->type);
+			return nfc_fail(err, errlen, -EINVAL, "unknown section type %u", s->type);
 		r = &sec_rules[s->type];
 		if (ptr[s->type])
-			return fail(err, errlen, -EINVAL, "%s section appears twice", r->name);
+			return nfc_fail(err, errlen, -EINVAL, "%s section appears twice", r->name);
 		if (s->entry_size != r->entry_size)
-			return fail(err, errlen, -EINVAL, "%s entries are %u bytes, expected %u",
+			return nfc_fail(err, errlen, -EINVAL, "%s entries are %u bytes, expected %u",
 				    r->name, s->entry_size, r->entry_size);
 		if (s->count > r->max_count)
-			return fail(err, errlen, -EINVAL, "%s section has %u entries (limit %u)",
+			return nfc_fail(err, errlen, -EINVAL, "%s section has %u entries (limit %u)",
 				    r->name, s->count, r->max_count);
 		if (s->offset % 8 || s->offset > size ||
 		    (uint64_t)s->count * s->entry_size > size - s->offset)
-			return fail(err, errlen, -EINVAL, "%s section lies outside the file",
+			return nfc_fail(err, errlen, -EINVAL, "%s section lies outside the file",
 				    r->name);
 		ptr[s->type] = (const char *)buf + s->offset;
 		cnt[s->type] = s->count;
 	}
 	for (i = 1; i <= NFC_SEC_MAX; i++)
 		if (!ptr[i] && i != NFC_SEC_ALLOW && i != NFC_SEC_IFACES && i != NFC_SEC_CLASSES)
-			return fail(err, errlen, -EINVAL, "%s section is missing",
+			return nfc_fail(err, errlen, -EINVAL, "%s section is missing",
 				    sec_rules[i].name);
 	if (cnt[NFC_SEC_CONFIG] != 1 || cnt[NFC_SEC_PROTO] != 256 ||
 	    cnt[NFC_SEC_INIF] != NASCAR_MAX_IFACES || cnt[NFC_SEC_BITMAPS] == 0 ||
 	    cnt[NFC_SEC_FLOWS] == 0)
-		return fail(err, errlen, -EINVAL, "a fixed-size section has the wrong size");
+		return nfc_fail(err, errlen, -EINVAL, "a fixed-size section has the wrong size");
 
 	img->buf = buf;
 	img->size = size;
@@ -328,19 +325,19 @@ int nfc_load_file(const char *path, struct nfc_image *img, char *err, size_t err
 	memset(img, 0, sizeof(*img));
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return fail(err, errlen, -errno, "cannot open: %s", strerror(errno));
+		return nfc_fail(err, errlen, -errno, "cannot open: %s", strerror(errno));
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
-		return fail(err, errlen, -EINVAL, "not a regular file");
+		return nfc_fail(err, errlen, -EINVAL, "not a regular file");
 	}
 	if (st.st_size > (off_t)256 << 20) {
 		close(fd);
-		return fail(err, errlen, -EFBIG, "file is too large to be a policy");
+		return nfc_fail(err, errlen, -EFBIG, "file is too large to be a policy");
 	}
 	buf = malloc(st.st_size ? (size_t)st.st_size : 1);
 	if (!buf) {
 		close(fd);
-		return fail(err, errlen, -ENOMEM, "out of memory");
+		return nfc_fail(err, errlen, -ENOMEM, "out of memory");
 	}
 	while (off < (size_t)st.st_size) {
 		ssize_t n = read(fd, (char *)buf + off, (size_t)st.st_size - off);
@@ -351,7 +348,7 @@ int nfc_load_file(const char *path, struct nfc_image *img, char *err, size_t err
 			ret = n < 0 ? -errno : -EIO;
 			close(fd);
 			free(buf);
-			return fail(err, errlen, ret, "read error: %s", strerror(-ret));
+			return nfc_fail(err, errlen, ret, "read error: %s", strerror(-ret));
 		}
 		off += (size_t)n;
 	}
@@ -398,17 +395,17 @@ int nfc_write_file(const char *path, const void *buf, size_t size, char *err, si
 	if (strcmp(path, "-") == 0) {
 		ret = write_all(STDOUT_FILENO, buf, size);
 		if (ret < 0)
-			return fail(err, errlen, ret, "cannot write standard output: %s",
+			return nfc_fail(err, errlen, ret, "cannot write standard output: %s",
 				    strerror(-ret));
 		return 0;
 	}
 	if (asprintf(&tmp, "%s.tmp.%d", path, (int)getpid()) < 0)
-		return fail(err, errlen, -ENOMEM, "out of memory");
+		return nfc_fail(err, errlen, -ENOMEM, "out of memory");
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0) {
 		ret = -errno;
 		free(tmp);
-		return fail(err, errlen, ret, "cannot write '%s': %s", path, strerror(-ret));
+		return nfc_fail(err, errlen, ret, "cannot write '%s': %s", path, strerror(-ret));
 	}
 	ret = write_all(fd, buf, size);
 	if (!ret && fsync(fd) < 0)
@@ -420,7 +417,7 @@ int nfc_write_file(const char *path, const void *buf, size_t size, char *err, si
 	if (ret) {
 		unlink(tmp);
 		free(tmp);
-		return fail(err, errlen, ret, "cannot write '%s': %s", path, strerror(-ret));
+		return nfc_fail(err, errlen, ret, "cannot write '%s': %s", path, strerror(-ret));
 	}
 	free(tmp);
 	return 0;

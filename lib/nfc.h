@@ -44,6 +44,10 @@ struct nfc_image {
 	void *lpm; /* userspace lookup structure, built on demand */
 };
 
+/* Formats one error line into err (if given) and returns ret. */
+int nfc_fail(char *err, size_t errlen, int ret, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
 uint64_t nfc_fnv1a64(const void *data, size_t len);
 uint32_t nfc_crc32c(const void *data, size_t len);
 
