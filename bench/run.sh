@@ -35,10 +35,10 @@ if [ $quick = 1 ]; then
 	PPS_REPS=${reps:-1} PPS_SECS=${secs:-1} PPS_FLOWS="16"
 	TCP_REPS=${reps:-1} TCP_SECS=2 TCP_LINKS="tap-on" TCP_LOADS="16k"
 	TCP_MODES="baseline auto"
-	QOS_SECS=3 PROG_REPEAT=100000
+	QOS_SECS=2 PROG_REPEAT=100000
 else
-	PPS_REPS=${reps:-5} PPS_SECS=${secs:-2} PPS_FLOWS="1 16 1024"
-	TCP_REPS=${reps:-3} TCP_SECS=3 TCP_LINKS="tap-on tap-off veth-on veth-off"
+	PPS_REPS=${reps:-5} PPS_SECS=${secs:-1.5} PPS_FLOWS="1 16 1024"
+	TCP_REPS=${reps:-3} TCP_SECS=2 TCP_LINKS="tap-on tap-off veth-on veth-off"
 	TCP_LOADS="64x4 16k"
 	TCP_MODES="baseline norules tc hybrid auto"
 	QOS_SECS=10 PROG_REPEAT=1000000
@@ -50,6 +50,7 @@ GEN_CPU=1            # the VMM thread (generator / forwarder) runs here
 OTHER_CPU=0          # guest-side and server-side user processes
 QOS_RATE=2000        # control requests per second
 QOS_BULK_RATE=100mbit  # the policer's rate for the bulk class
+QOS_BULK_BURST=1mb     # and its burst (TSO sends 64 KB at once)
 QOS_SHAPE_RATE=200mbit # HTB rate on gw eth0 for the qdisc set-up
 
 RIG_PREFIX=nscbench
@@ -66,6 +67,7 @@ RR=$OB/bench/udp_rr
 for f in "$NA" "$NC" "$RIG_VMM" "$BX" "$RR"; do
 	[ -x "$f" ] || { echo "bench: missing $f (run make)"; exit 1; }
 done
+[ -f "$OB/bench_qos.bpf.o" ] || { echo "bench: missing $OB/bench_qos.bpf.o (run make)"; exit 1; }
 
 W=$(mktemp -d /tmp/nscbench.XXXXXX)
 BP=/sys/fs/bpf/nscbench-helpers
@@ -95,13 +97,13 @@ cpu_snap() {
 HZ=$(getconf CLK_TCK)
 
 # ---- policies -------------------------------------------------------------
-mkpol() { # mkpol NAME TAPMODE ETHMODE [RATE]
-	sh "$top/bench/mkpolicy.sh" "$2" "$3" "${4:-}" >"$W/$1.nflow" &&
+mkpol() { # mkpol NAME TAPMODE ETHMODE [RATE [BURST]]
+	sh "$top/bench/mkpolicy.sh" "$2" "$3" "${4:-}" "${5:-}" >"$W/$1.nflow" &&
 		"$NC" compile "$W/$1.nflow" -o "$W/$1.nfc" >"$W/$1.cc" 2>&1 ||
 		{ log "policy $1 does not compile: $(cat "$W/$1.cc")"; return 1; }
 }
 mkpol xdp xdp tc && mkpol tc tc tc && mkpol hybrid hybrid tc && mkpol auto auto auto &&
-	mkpol auto-police auto auto "$QOS_BULK_RATE" && mkpol tc-qos tc tc ||
+	mkpol auto-police auto auto "$QOS_BULK_RATE" "$QOS_BULK_BURST" && mkpol tc-qos tc tc ||
 	{ log "cannot compile the bench policies"; exit 1; }
 cp "$W/auto.nflow" "$W/policy100.nflow"
 
@@ -306,12 +308,23 @@ tcp_section() {
 # =========================================================================
 # 3. QoS: control-flow latency idle and under a saturating bulk flow
 # =========================================================================
-qdisc_on() { # HTB on gw eth0 shaping to QOS_SHAPE_RATE, prio leaf by skb->priority
-	rig_exec gw tc qdisc replace dev eth0 root handle 1: htb default 1 &&
-		rig_exec gw tc class add dev eth0 parent 1: classid 1:1 htb rate "$QOS_SHAPE_RATE" \
-			ceil "$QOS_SHAPE_RATE" &&
-		rig_exec gw tc qdisc add dev eth0 parent 1:1 handle 10: prio bands 3 \
-			priomap 2 2 2 2 2 2 1 0 2 2 2 2 2 2 2 2
+# qdisc_on: the bench installs (nascar-apply does not): HTB on gw eth0 shaping
+# to QOS_SHAPE_RATE, three classes chosen by skb->priority through
+# bpf/bench_qos.bpf.c (cls_bpf): 6..7 -> 1:10 (prio 0), 4..5 -> 1:20 (prio 1),
+# the rest -> 1:30 (prio 2, the default class).
+qdisc_on() {
+	local r=${QOS_SHAPE_RATE%mbit}
+	rig_exec gw tc qdisc replace dev eth0 root handle 1: htb default 30 2>/dev/null &&
+		rig_exec gw tc class add dev eth0 parent 1: classid 1:1 htb rate "${r}mbit" \
+			ceil "${r}mbit" 2>/dev/null &&
+		rig_exec gw tc class add dev eth0 parent 1:1 classid 1:10 htb rate "$((r / 4))mbit" \
+			ceil "${r}mbit" prio 0 2>/dev/null &&
+		rig_exec gw tc class add dev eth0 parent 1:1 classid 1:20 htb rate "$((r / 4))mbit" \
+			ceil "${r}mbit" prio 1 2>/dev/null &&
+		rig_exec gw tc class add dev eth0 parent 1:1 classid 1:30 htb rate "$((r / 2))mbit" \
+			ceil "${r}mbit" prio 2 2>/dev/null &&
+		rig_exec gw tc filter add dev eth0 parent 1: protocol all prio 1 bpf \
+			obj "$OB/bench_qos.bpf.o" sec tc
 }
 qdisc_off() { rig_exec gw tc qdisc del dev eth0 root >/dev/null 2>&1; }
 
@@ -336,8 +349,8 @@ qos_measure() { # qos_measure SETUP LOAD(idle|bulk)
 		rig_bg_stop iperf-srv-5201 2
 		if [ -e "$PIN/links" ] || [ -d "$PIN" ]; then
 			st=$(na stats --json 2>/dev/null)
-			drops=$(echo "$st" | jq '[.classes[]? | select(.name == "bulk") |
-				(.police_drops // .policer_drops // .drops // 0)] | add // null' 2>/dev/null)
+			drops=$(echo "$st" | jq '[.classes[]? | select(.name == "bulk") | .police_pkts] |
+				add // null' 2>/dev/null)
 			echo "$st" >"$W/stats-$setup.json"
 		fi
 	fi
@@ -416,7 +429,7 @@ settings=$(jq -cn --argjson quick "$quick" --arg only "$only" \
 	--argjson ppsreps "$PPS_REPS" --argjson ppssecs "$PPS_SECS" --arg ppsflows "$PPS_FLOWS" \
 	--argjson tcpreps "$TCP_REPS" --argjson tcpsecs "$TCP_SECS" --arg tcplinks "$TCP_LINKS" \
 	--arg tcploads "$TCP_LOADS" --arg tcpmodes "$TCP_MODES" --argjson qossecs "$QOS_SECS" \
-	--argjson qosrate "$QOS_RATE" --arg bulkrate "$QOS_BULK_RATE" --arg shape "$QOS_SHAPE_RATE" \
+	--argjson qosrate "$QOS_RATE" --arg bulkrate "$QOS_BULK_RATE burst $QOS_BULK_BURST" --arg shape "$QOS_SHAPE_RATE" \
 	--argjson gencpu "$GEN_CPU" --argjson othercpu "$OTHER_CPU" --argjson repeat "$PROG_REPEAT" \
 	'{quick:($quick == 1), sections:$only,
 	  pps:{reps:$ppsreps, seconds:$ppssecs, flows:$ppsflows, frame_bytes:106, udp_payload:64,
@@ -427,7 +440,7 @@ settings=$(jq -cn --argjson quick "$quick" --arg only "$only" \
 	       iperf3:"-l 64 -P 4 (64x4) or -l 16K (16k), client in vm, server in srv"},
 	  qos:{seconds:$qossecs, request_rate:$qosrate, request_bytes:64, control:"udp_rr prio 7 tos 0xb8 to srv:7777",
 	       bulk:"iperf3 TCP vm->srv:5201, 1 stream, default writes", bulk_police_rate:$bulkrate,
-	       htb:("gw eth0: htb rate " + $shape + ", prio leaf, priomap 7->band0 6->band1 rest->band2 (installed by the bench)")},
+	       htb:("gw eth0: htb rate " + $shape + ", classes by skb->priority (bpf/bench_qos.bpf.c): 6..7 -> 1:10 prio 0, 4..5 -> 1:20 prio 1, rest -> 1:30 prio 2; installed by the bench")},
 	  pinning:{vmm_thread_cpu:$gencpu,
 	           note:("generator (pps) and nascar-vmm forward (tcp, qos) pinned to CPU " + ($gencpu|tostring) + "; iperf3 client/server and udp_rr server on CPU " + ($othercpu|tostring) + "; softirq where the kernel runs it (mostly inside the VMM thread write on its CPU)")},
 	  prog_test_run_repeat:$repeat}')
