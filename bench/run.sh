@@ -175,7 +175,7 @@ ncpu=$(nproc)
 kernel=$(uname -r)
 date_iso=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 stamp=$(date -u +%Y%m%d-%H%M%S)
-commit=$(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo unknown)
+commit=${NASCAR_COMMIT:-$(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo unknown)}
 others=$(ip netns list 2>/dev/null | grep -vc "^$RIG_PREFIX-")
 log "machine: $cpu_model, $ncpu CPUs, kernel $kernel; $others other namespaces exist (concurrent runs add noise)"
 
