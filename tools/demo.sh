@@ -70,13 +70,13 @@ rig_udp_count_start srv 29536 drop
 rig_udp_count_start srv 6000 drop
 echo "control: 500 UDP messages to the CAN gateway (class control, priority 7, EF)"
 rig_udp_send vm "$RIG_SRV_IP4" 29536 500 64
-echo "camera: 2000 frames of 1200 bytes from port 5003 in one burst (class adas, 400mbit, 256kb burst)"
+echo "camera: 2.4 MB as ~1200-byte UDP frames from port 5003 in one burst (class adas, 400mbit, 256kb burst)"
 head -c 2400000 /dev/zero |
 	rig_exec vm timeout 20 socat -b 1200 -u STDIN "UDP:$RIG_SRV_IP4:6000,sourceport=5003" || true
 echo "bulk: 3 s TCP download-sized transfer (class bulk, policed to 50mbit)"
 bps=$(rig_iperf_tcp vm srv "$RIG_SRV_IP4" 3 || true)
 echo "  iperf3 receiver: $((${bps:-0} / 1000000)) Mbit/s"
-echo "server received: control $(rig_udp_count srv 29536)/500, camera $(rig_udp_count srv 6000)/2000"
+echo "server received: control $(rig_udp_count srv 29536) of 500 messages, camera $(rig_udp_count srv 6000) frames"
 
 step "5. per-flow statistics (which path each flow took, what the policer did)"
 apply stats
