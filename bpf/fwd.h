@@ -280,9 +280,19 @@ static __always_inline int police_take(__u32 slot, __u32 class_id, __u64 len)
 			p->last_ns += add * NSEC_PER_SEC / rate;
 		}
 	}
-	ok = tokens >= len;
-	if (ok)
+	/* A packet larger than the whole bucket (a TSO/GSO super-packet on
+	 * TC, up to 64 KB, against a default burst of 10 ms at the rate) could
+	 * never conform, and a TSO flow would stall: it passes when the bucket
+	 * is full, and what it takes beyond the burst becomes a debt, kept as
+	 * last_ns in the future (nothing is earned before then), so the
+	 * long-term rate still holds. */
+	ok = tokens >= (len < burst ? len : burst);
+	if (ok && len > tokens) {
+		p->last_ns = now + (len - tokens) * NSEC_PER_SEC / rate;
+		tokens = 0;
+	} else if (ok) {
 		tokens -= len;
+	}
 	p->tokens = tokens;
 	bpf_spin_unlock(&p->lock);
 	return ok;
