@@ -135,3 +135,24 @@ peer_is() {
 apply_finish() {
 	[ "$fails" -eq 0 ]
 }
+
+# check_cross NAME [PORT]: TCP and UDP, IPv4 and IPv6, vm -> srv; for each
+# the server must see the guest's own address (peer_is; ports PORT.. and
+# PORT+1.., default 7000).
+check_cross() {
+	local v=$1 p=${2:-7000}
+	check "$v: tcp4 server sees the guest's address" peer_is "$RIG_VM_IP4" tcp "$RIG_SRV_IP4" "$p"
+	check "$v: udp4 server sees the guest's address" peer_is "$RIG_VM_IP4" udp "$RIG_SRV_IP4" "$p"
+	check "$v: tcp6 server sees the guest's address" peer_is "$RIG_VM_IP6" tcp "$RIG_SRV_IP6" "$((p + 2))"
+	check "$v: udp6 server sees the guest's address" peer_is "$RIG_VM_IP6" udp "$RIG_SRV_IP6" "$((p + 2))"
+}
+
+# check_fast NAME FLOW...: each FLOW has packets on the fast path (xdp + tc).
+check_fast() {
+	local v=$1 f n
+	shift
+	for f in "$@"; do
+		n=$(fast_pkts "$f")
+		check "$v: Nascar counted $f on the fast path ($n)" test "${n:-0}" -gt 0
+	done
+}
