@@ -42,7 +42,7 @@ now_ms() { echo $(($(date +%s%N) / 1000000)); }
 # within NAME CMD...: CMD's number rises above its current value within
 # $DEADLINE s; reports the time it took
 within() {
-	local n=$1 t0 t1
+	local n=$1 t1
 	shift
 	if rig_wait_for "$DEADLINE" rises "$@"; then
 		t1=$(now_ms)
@@ -84,6 +84,7 @@ variant() { # variant NAME MODE[/UPMODE]
 	out=$(na "$RIG_DIR/$v.nfc" 2>&1) || { bad "$v: apply" "$out"; return; }
 	echo "$out" | grep -q '^eth1: ' || bad "$v: eth1 attached" "$out"
 
+	# shellcheck disable=SC2016  # expanded by the inner bash
 	rig_bg stream rig_exec vm timeout 40 bash -c '
 		exec 3>"/dev/udp/$1/$2" || exit 1
 		for ((i = 0; i < 8000; i++)); do printf x >&3 2>/dev/null; sleep 0.005; done' \
