@@ -82,7 +82,7 @@ else empty end),
 (if ($qos | length) > 0 then
 "## 3. QoS: priority-7 request/response latency",
 "",
-"Control flow: \($all.settings.qos.control), \($all.settings.qos.request_rate) requests/s, \($all.settings.qos.seconds) s (one request in flight). Bulk: \($all.settings.qos.bulk). Set-ups: kernel = study rules, no Nascar; kernel-htb = the same plus the qdisc below (the guest's priority does not cross the tap, so every packet lands in one band); nascar-police = Nascar auto, bulk class policed at \($all.settings.qos.bulk_police_rate); nascar-tc-htb = Nascar tc mode, no policer, skb->priority from the class into \($all.settings.qos.htb).",
+"Control flow: \($all.settings.qos.control), \($all.settings.qos.request_rate) requests/s, \($all.settings.qos.seconds) s (one request in flight). Bulk: \($all.settings.qos.bulk). Set-ups: kernel = study rules, no Nascar; kernel-htb = the same plus the qdisc below (the kernel's ip_forward sets skb->priority from the TOS byte, so the guest's own EF marking reaches the urgent class: a qdisc with a cooperative guest); nascar-police = Nascar auto, bulk class policed at \($all.settings.qos.bulk_police_rate); nascar-tc-htb = Nascar tc mode, no policer, skb->priority from the class into \($all.settings.qos.htb).",
 "",
 "| set-up | load | p50 us | p99 us | p99.9 us | max us | lost | bulk Mbit/s | bulk policer drops | p99 / idle p99 |",
 "|---|---|---|---|---|---|---|---|---|---|",
