@@ -163,15 +163,14 @@ $(O)/tests/bpf_tests: $(BPFTEST_SRCS:%.c=$(O)/%.o) $(RUNTIME_LIB_OBJS) $(LIBNASC
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LIBBPF_LIBS) -o $@
 
-# libFuzzer target: clang only, always with ASan/UBSan, built on demand.
-$(O)/fuzz/fuzz_parse: $(FUZZ_SRCS) $(COMPILER_SRCS) $(filter-out compiler/main.c,$(COMPILER_SRCS)) \
-		$(O)/compiler/parser.c $(O)/compiler/lexer.c $(LIB_SRCS)
+# libFuzzer targets: clang only, always with ASan/UBSan, built on demand.
+FUZZ_COMMON := $(filter-out compiler/main.c,$(COMPILER_SRCS)) $(O)/compiler/parser.c \
+	$(O)/compiler/lexer.c $(LIB_SRCS)
+$(O)/fuzz/%: tests/fuzz/%.c $(FUZZ_COMMON)
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) -std=gnu11 -O1 -g -Iinclude -Ilib -I$(O)/compiler -Icompiler \
-		-fsanitize=fuzzer,address,undefined -DNASCAR_FUZZ \
-		$(FUZZ_SRCS) $(filter-out compiler/main.c,$(COMPILER_SRCS)) \
-		$(O)/compiler/parser.c $(O)/compiler/lexer.c $(LIB_SRCS) -o $@
+		-fsanitize=fuzzer,address,undefined -DNASCAR_FUZZ $< $(FUZZ_COMMON) -o $@
 
 # ---- checks -------------------------------------------------------------
 

@@ -99,6 +99,9 @@ static int name_ok(const char *s, size_t n)
 	return s[0] != '\0' && memchr(s, '\0', n) != NULL;
 }
 
+/* A table key's prefix: a real family and 32 + at most the family's bits. */
+static int key_prefix_ok(uint8_t family, uint32_t prefixlen, const uint8_t *addr);
+
 static int prefix_ok(uint8_t family, uint8_t len, const uint8_t *addr)
 {
 	size_t bits = family == NASCAR_FAM_V4 ? 32 : family == NASCAR_FAM_V6 ? 128 : 0;
@@ -113,6 +116,15 @@ static int prefix_ok(uint8_t family, uint8_t len, const uint8_t *addr)
 		if (addr[i / 8] & (0x80 >> (i % 8)))
 			return 0;
 	return 1;
+}
+
+static int key_prefix_ok(uint8_t family, uint32_t prefixlen, const uint8_t *addr)
+{
+	if (family != NASCAR_FAM_V4 && family != NASCAR_FAM_V6)
+		return 0;
+	if (prefixlen < 32 || prefixlen > 32 + (family == NASCAR_FAM_V4 ? 32u : 128u))
+		return 0;
+	return prefix_ok(family, (uint8_t)(prefixlen - 32), addr);
 }
 
 static int check_tables(struct nfc_image *img, char *err, size_t errlen)
@@ -146,8 +158,8 @@ static int check_tables(struct nfc_image *img, char *err, size_t errlen)
 	for (i = 0; i < img->nallow; i++) {
 		const struct nascar_allow_key *k = &img->allow[i];
 
-		if (k->slot != 0 || k->iface >= img->nifaces || k->prefixlen < 32 ||
-		    !prefix_ok(k->family, k->prefixlen - 32, k->addr) ||
+		if (k->slot != 0 || k->iface >= img->nifaces || k->pad0 ||
+		    !key_prefix_ok(k->family, k->prefixlen, k->addr) ||
 		    !(img->ifaces[k->iface].val.flags & NASCAR_IF_ALLOW_SRC))
 			return nfc_fail(err, errlen, -EINVAL, "allow-src entry %zu is malformed", i);
 	}
@@ -178,8 +190,8 @@ static int check_tables(struct nfc_image *img, char *err, size_t errlen)
 		const struct nfc_addr_entry *a = &img->addr[i];
 		int fam = a->key.family == NASCAR_FAM_V6;
 
-		if (a->key.slot != 0 || a->key.dim > NASCAR_DIM_DST || a->key.prefixlen < 32 ||
-		    !prefix_ok(a->key.family, a->key.prefixlen - 32, a->key.addr) ||
+		if (a->key.slot != 0 || a->key.dim > NASCAR_DIM_DST || a->key.pad0 ||
+		    !key_prefix_ok(a->key.family, a->key.prefixlen, a->key.addr) ||
 		    a->bitmap >= img->nbitmaps)
 			return nfc_fail(err, errlen, -EINVAL, "address entry %zu is malformed", i);
 		if (a->key.prefixlen == 32)
