@@ -583,6 +583,17 @@ static void t_mtu(struct env *e, const __u8 *hybrid)
 	s.sport = 9999;
 	len = build_pkt(&s, pkt);
 	EXPECT(!run_xdp(e, e->ifx[0], pkt, len, &r) && r.retval == XDP_REDIRECT);
+	{
+		struct nascar_flow_val v;
+
+		EXPECT(!flow_entry(e, pkt, e->ifx[0], &v) && v.mtu == 1500);
+	}
+	s.payload = 1400; /* larger than the first packet, within the MTU */
+	len = build_pkt(&s, pkt);
+	EXPECT(!run_xdp(e, e->ifx[0], pkt, len, &r) && r.retval == XDP_REDIRECT);
+	result("xdp: cached flow keeps the route MTU; a larger frame within it is forwarded", ok);
+
+	ok = 1;
 	s.payload = 1600;
 	len = build_pkt(&s, pkt);
 	EXPECT(!run_xdp(e, e->ifx[0], pkt, len, &r) && r.retval == XDP_PASS);
