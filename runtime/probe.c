@@ -15,8 +15,10 @@
  *    redirect: with TSO on only TC (bpf_redirect_neigh) takes it whole;
  *  - native XDP on a veth turns off its peer's TSO and caps the MTU, and a
  *    native redirect into a veth fails unless its peer runs XDP or has GRO
- *    on, which cannot be seen from this side: no native XDP where a veth
- *    would receive the redirect;
+ *    on.  Linux 6.3+ says whether a device takes native redirects right
+ *    now (netdev netlink, xdp-features ndo-xmit; a veth updates it with
+ *    its peer's state); without that answer, no native XDP where a device
+ *    other than a tap would receive the redirect;
  *  - generic XDP is no faster than TC here, so when native XDP is out the
  *    choice is TC alone, never a generic hybrid.
  */
@@ -29,6 +31,8 @@
 #include <sys/socket.h>
 #include <linux/ethtool.h>
 #include <linux/sockios.h>
+#include <linux/genetlink.h>
+#include <linux/netlink.h>
 #include <bpf/bpf.h>
 #include "nascar_abi.h"
 #include "probe.h"
@@ -36,6 +40,13 @@
 #ifndef BPF_TCX_INGRESS_VAL
 #define BPF_TCX_INGRESS_VAL 46 /* enum bpf_attach_type, Linux 6.6 */
 #endif
+
+/* netdev generic netlink family (include/uapi/linux/netdev.h, Linux 6.3);
+ * Debian 12's headers predate it. */
+#define NASCAR_NETDEV_CMD_DEV_GET 1
+#define NASCAR_NETDEV_A_DEV_IFINDEX 1
+#define NASCAR_NETDEV_A_DEV_XDP_FEATURES 3
+#define NASCAR_NETDEV_XDP_ACT_NDO_XMIT 4
 
 static int ethtool_ioctl(int fd, const char *name, void *data)
 {
@@ -89,6 +100,121 @@ int probe_dev(const char *name, struct probe_dev *d)
 	d->gso = ethtool_value(fd, name, ETHTOOL_GGSO);
 	d->gro = ethtool_value(fd, name, ETHTOOL_GGRO);
 	d->txcsum = ethtool_value(fd, name, ETHTOOL_GTXCSUM);
+	close(fd);
+	{
+		__u64 f;
+
+		if (probe_xdp_features(d->ifindex, &f) == 0) {
+			d->xdp_known = 1;
+			d->ndo_xmit = !!(f & NASCAR_NETDEV_XDP_ACT_NDO_XMIT);
+		}
+	}
+	return ret;
+}
+
+struct nl_req {
+	struct nlmsghdr nh;
+	struct genlmsghdr gh;
+	char attrs[64];
+};
+
+static void nl_put(struct nl_req *r, __u16 type, const void *data, __u16 len)
+{
+	struct nlattr *a = (struct nlattr *)((char *)r + NLMSG_ALIGN(r->nh.nlmsg_len));
+
+	a->nla_type = type;
+	a->nla_len = (__u16)(NLA_HDRLEN + len);
+	memcpy((char *)a + NLA_HDRLEN, data, len);
+	r->nh.nlmsg_len = NLMSG_ALIGN(r->nh.nlmsg_len) + NLA_ALIGN(a->nla_len);
+}
+
+/* One request, one reply; calls cb on each attribute of the reply. */
+static int genl_call(int fd, struct nl_req *r, int (*cb)(const struct nlattr *, void *),
+		     void *arg)
+{
+	char buf[8192];
+	struct nlmsghdr *nh;
+	ssize_t n;
+
+	if (send(fd, r, r->nh.nlmsg_len, 0) < 0)
+		return -errno;
+	n = recv(fd, buf, sizeof(buf), 0);
+	if (n < 0)
+		return -errno;
+	for (nh = (struct nlmsghdr *)buf; NLMSG_OK(nh, (__u32)n); nh = NLMSG_NEXT(nh, n)) {
+		struct nlattr *a;
+		int left;
+
+		if (nh->nlmsg_type == NLMSG_ERROR) {
+			struct nlmsgerr *e = NLMSG_DATA(nh);
+
+			return e->error ? e->error : 0;
+		}
+		a = (struct nlattr *)((char *)NLMSG_DATA(nh) + GENL_HDRLEN);
+		left = (int)nh->nlmsg_len - NLMSG_HDRLEN - GENL_HDRLEN;
+		while (left >= NLA_HDRLEN && a->nla_len >= NLA_HDRLEN && a->nla_len <= left) {
+			int ret = cb(a, arg);
+
+			if (ret)
+				return ret > 0 ? 0 : ret;
+			left -= NLA_ALIGN(a->nla_len);
+			a = (struct nlattr *)((char *)a + NLA_ALIGN(a->nla_len));
+		}
+	}
+	return -ENOENT;
+}
+
+static int family_id_cb(const struct nlattr *a, void *arg)
+{
+	if ((a->nla_type & NLA_TYPE_MASK) != CTRL_ATTR_FAMILY_ID)
+		return 0;
+	memcpy(arg, (const char *)a + NLA_HDRLEN, sizeof(__u16));
+	return 1;
+}
+
+static int xdp_features_cb(const struct nlattr *a, void *arg)
+{
+	if ((a->nla_type & NLA_TYPE_MASK) != NASCAR_NETDEV_A_DEV_XDP_FEATURES ||
+	    a->nla_len < NLA_HDRLEN + sizeof(__u64))
+		return 0;
+	memcpy(arg, (const char *)a + NLA_HDRLEN, sizeof(__u64));
+	return 1;
+}
+
+int probe_xdp_features(int ifindex, __u64 *features)
+{
+	struct nl_req r;
+	__u16 family = 0;
+	__u32 idx = (__u32)ifindex;
+	int fd, ret;
+
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
+	if (fd < 0)
+		return -errno;
+	memset(&r, 0, sizeof(r));
+	r.nh.nlmsg_len = NLMSG_LENGTH(GENL_HDRLEN);
+	r.nh.nlmsg_type = GENL_ID_CTRL;
+	r.nh.nlmsg_flags = NLM_F_REQUEST;
+	r.gh.cmd = CTRL_CMD_GETFAMILY;
+	r.gh.version = 1;
+	nl_put(&r, CTRL_ATTR_FAMILY_NAME, "netdev", sizeof("netdev"));
+	ret = genl_call(fd, &r, family_id_cb, &family);
+	if (ret == -ENOENT || (!ret && !family)) {
+		ret = -EOPNOTSUPP; /* before Linux 6.3 */
+		goto out;
+	}
+	if (ret)
+		goto out;
+	memset(&r, 0, sizeof(r));
+	r.nh.nlmsg_len = NLMSG_LENGTH(GENL_HDRLEN);
+	r.nh.nlmsg_type = family;
+	r.nh.nlmsg_flags = NLM_F_REQUEST;
+	r.gh.cmd = NASCAR_NETDEV_CMD_DEV_GET;
+	r.gh.version = 1;
+	nl_put(&r, NASCAR_NETDEV_A_DEV_IFINDEX, &idx, sizeof(idx));
+	*features = 0;
+	ret = genl_call(fd, &r, xdp_features_cb, features);
+out:
 	close(fd);
 	return ret;
 }
@@ -162,7 +288,9 @@ static int native_egress_blocker(const struct plan_if *ifs, size_t n, size_t sel
 	for (size_t j = 0; j < n; j++) {
 		if (j == self)
 			continue;
-		if (ifs[j].dev.kind != DEV_TAP)
+		if (ifs[j].dev.kind == DEV_TAP)
+			continue;
+		if (ifs[j].dev.xdp_known ? !ifs[j].dev.ndo_xmit : 1)
 			return (int)j;
 	}
 	return -1;
@@ -181,12 +309,17 @@ static void decide_auto(struct plan_if *ifs, size_t n, size_t i, int tcx)
 	struct plan_if *p = &ifs[i];
 	const struct probe_dev *d = &p->dev;
 	int blk = native_egress_blocker(ifs, n, i);
-	char why_not[160] = "";
+	char why_not[256] = "";
 
 	if (blk >= 0)
 		snprintf(why_not, sizeof(why_not),
-			 "a native XDP redirect into %s %s can fail and drop packets",
-			 probe_kind_name(ifs[blk].dev.kind), ifs[blk].dev.name);
+			 "%s %s %s%s", probe_kind_name(ifs[blk].dev.kind), ifs[blk].dev.name,
+			 ifs[blk].dev.xdp_known ? "does not take native XDP redirects now"
+						: "may refuse native XDP redirects (the kernel "
+						  "cannot tell before Linux 6.3)",
+			 ifs[blk].dev.kind == DEV_VETH ? "; a veth takes them when its peer has "
+							 "GRO on or runs XDP"
+						       : "");
 
 	switch (d->kind) {
 	case DEV_TAP:

@@ -13,6 +13,7 @@
 
 #include <net/if.h>
 #include <stddef.h>
+#include <linux/types.h>
 
 enum dev_kind {
 	DEV_OTHER = 0, /* virtual device of another kind (bridge, dummy, ...) */
@@ -34,9 +35,16 @@ struct probe_dev {
 	int gso;
 	int gro;
 	int txcsum;
+	/* XDP features from the kernel's netdev netlink family (Linux 6.3+):
+	 * 1 when known; ndo_xmit: the device takes native XDP redirects now
+	 * (for a veth: its peer runs XDP or has GRO on). */
+	int xdp_known;
+	int ndo_xmit;
 };
 
 int probe_dev(const char *name, struct probe_dev *d);
+/* NETDEV_A_DEV_XDP_FEATURES of ifindex; -EOPNOTSUPP before Linux 6.3. */
+int probe_xdp_features(int ifindex, __u64 *features);
 const char *probe_kind_name(int kind);
 
 /* Kernel features, probed once without side effects. */

@@ -59,6 +59,9 @@ step "2. build the rig: vm (guest) --tap0/VMM emulator-- gw --eth0-- srv"
 rig_trap
 trap cleanup EXIT
 rig_up tap --offload on
+# A veth takes native XDP redirects only while its peer has GRO on (a NIC
+# with ndo_xdp_xmit always does); with it, auto puts native XDP on tap0.
+rig_exec srv ethtool -K eth0 gro on >/dev/null
 echo "guest $RIG_VM_IP4 behind gw tap0; server $RIG_SRV_IP4 behind gw eth0 (TSO on)"
 
 step "3. apply the policy on gw"

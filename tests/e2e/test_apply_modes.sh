@@ -28,8 +28,16 @@ traffic() { # traffic NAME
 	done
 }
 
-case_mode() { # case_mode LINK OFFLOAD MODE[/UPMODE] EXPECT-REGEX
-	local link=$1 off=$2 mode=$3 want=$4 v="$1-$2-${3/\//-}" out tso
+# genl_has_netdev: the kernel has the netdev netlink family (Linux 6.3+).
+genl_has_netdev() {
+	local maj min
+	maj=$(uname -r | cut -d. -f1)
+	min=$(uname -r | cut -d. -f2)
+	[ "$maj" -gt 6 ] || { [ "$maj" -eq 6 ] && [ "$min" -ge 3 ]; }
+}
+
+case_mode() { # case_mode LINK OFFLOAD MODE[/UPMODE] EXPECT-REGEX [srv-gro-off]
+	local link=$1 off=$2 mode=$3 want=$4 v="$1-$2-${3/\//-}${5:+-$5}" out tso
 	if ! rig_up "$link" --offload "$off"; then
 		bad "$v: rig_up"
 		return
@@ -37,6 +45,7 @@ case_mode() { # case_mode LINK OFFLOAD MODE[/UPMODE] EXPECT-REGEX
 	# native XDP redirects into the srv veth need GRO there; the srv side
 	# sends complete checksums so native XDP on the uplink sees valid ones
 	rig_exec srv ethtool -K eth0 gro on tx off >/dev/null 2>&1
+	[ "${5:-}" = srv-gro-off ] && rig_exec srv ethtool -K eth0 gro off >/dev/null 2>&1
 	mkpolicy "$v" "$mode" || { bad "$v: compile"; return; }
 	out=$(na --dry-run "$RIG_DIR/$v.nfc" 2>&1)
 	echo "$out" | grep -Eq "^would attach tap0: $want" && [ ! -e "$PIN" ]
@@ -61,9 +70,17 @@ case_mode() { # case_mode LINK OFFLOAD MODE[/UPMODE] EXPECT-REGEX
 # explicit xdp: native on the tap, either mode said
 case_mode tap off xdp 'xdp \(xdp (native|generic)\): the policy says xdp'
 case_mode tap on xdp 'xdp \(xdp (native|generic)\): the policy says xdp'
-# auto on the rig: eth0 is a veth, so no native XDP redirect into it: tc
-case_mode tap on auto 'tc \(tc (tcx|netlink)\): tap with TSO on, tx checksum on, but a native XDP redirect into veth eth0'
-case_mode tap off auto 'tc \(tc (tcx|netlink)\): tap with TSO off, tx checksum off, but a native XDP redirect into veth eth0'
+# auto on the rig: eth0 is a veth.  With GRO on at its peer it takes native
+# XDP redirects (the kernel says so from 6.3 on): native XDP + TC on the tap;
+# with GRO off there, or when the kernel cannot tell, TC alone.
+if genl_has_netdev; then
+	case_mode tap on auto 'hybrid \(xdp native \+ tc (tcx|netlink)\): tap with TSO on, tx checksum on: native XDP forwards'
+	case_mode tap off auto 'hybrid \(xdp native \+ tc (tcx|netlink)\): tap with TSO and tx checksum off'
+	case_mode tap on auto 'tc \(tc (tcx|netlink)\): tap with TSO on, tx checksum on, but veth eth0 does not take native XDP redirects now' srv-gro-off
+else
+	case_mode tap on auto 'tc \(tc (tcx|netlink)\): tap with TSO on, tx checksum on, but veth eth0 may refuse native XDP redirects'
+	case_mode tap off auto 'tc \(tc (tcx|netlink)\): tap with TSO off, tx checksum off, but veth eth0 may refuse native XDP redirects'
+fi
 case_mode veth on auto 'tc \(tc (tcx|netlink)\): veth with TSO on'
 case_mode veth off hybrid/tc 'hybrid \(xdp (native|generic) \+ tc (tcx|netlink)\)'
 apply_finish
