@@ -38,6 +38,7 @@
 #include "nascar_classify.h"
 #include "maps.h"
 #include "parse.h"
+#include "csum.h"
 
 #ifndef AF_INET
 #define AF_INET 2
@@ -60,7 +61,6 @@
 /* Frames up to this size get their L4 checksum checked on native XDP
  * guest interfaces (GSO frames never come through native XDP). */
 #define NASCAR_CSUM_MAX_FRAME 1518
-#define NASCAR_CSUM_CHUNKS 24 /* 24 * 64 >= 1500 */
 
 /* Debug knobs, set before load by the benchmarks only (dead code for the
  * verifier otherwise). */
@@ -90,16 +90,6 @@ static __always_inline void nascar_count(__u32 slot, __u32 ifid, __u32 rule, __u
 }
 
 /* ---- checksums --------------------------------------------------------- */
-
-static __always_inline __u16 csum_fold64(__u64 s)
-{
-	s = (s & 0xffffffffULL) + (s >> 32);
-	s = (s & 0xffffffffULL) + (s >> 32);
-	s = (s & 0xffff) + (s >> 16);
-	s = (s & 0xffff) + (s >> 16);
-	s = (s & 0xffff) + (s >> 16);
-	return (__u16)s;
-}
 
 /* RFC 1624 incremental update of a 16-bit field, all values as stored. */
 static __always_inline __u16 csum_replace16(__u16 check, __u16 old, __u16 new)
@@ -487,7 +477,7 @@ __attribute__((noinline)) int nascar_l4_csum(struct xdp_md *ctx, __u32 l4_off, _
 	__u16 ps = pseudo & 0xffff, *check;
 	__u64 sum = ps;
 	__u8 *p;
-	__u32 i;
+	int bad = 0;
 
 	if (len > NASCAR_CSUM_MAX_FRAME)
 		return -1;
@@ -499,56 +489,9 @@ __attribute__((noinline)) int nascar_l4_csum(struct xdp_md *ctx, __u32 l4_off, _
 	if (*check == 0 && (pseudo & 0x10000))
 		return 0; /* UDP over IPv4 without checksum */
 
-	for (i = 0; i < NASCAR_CSUM_CHUNKS && len >= 64; i++) {
-		if ((void *)(p + 64) > data_end)
-			return -1;
-		sum += (__u32)bpf_csum_diff(0, 0, (__be32 *)p, 64, 0);
-		p += 64;
-		len -= 64;
-	}
-	if (len >= 32) {
-		if ((void *)(p + 32) > data_end)
-			return -1;
-		sum += (__u32)bpf_csum_diff(0, 0, (__be32 *)p, 32, 0);
-		p += 32;
-		len -= 32;
-	}
-	if (len >= 16) {
-		if ((void *)(p + 16) > data_end)
-			return -1;
-		sum += (__u32)bpf_csum_diff(0, 0, (__be32 *)p, 16, 0);
-		p += 16;
-		len -= 16;
-	}
-	if (len >= 8) {
-		if ((void *)(p + 8) > data_end)
-			return -1;
-		sum += (__u64) * (__u32 *)p + *(__u32 *)(p + 4);
-		p += 8;
-		len -= 8;
-	}
-	if (len >= 4) {
-		if ((void *)(p + 4) > data_end)
-			return -1;
-		sum += *(__u32 *)p;
-		p += 4;
-		len -= 4;
-	}
-	if (len >= 2) {
-		if ((void *)(p + 2) > data_end)
-			return -1;
-		sum += *(__u16 *)p;
-		p += 2;
-		len -= 2;
-	}
-	if (len) {
-		__u8 last[2] = {0, 0};
-
-		if ((void *)(p + 1) > data_end)
-			return -1;
-		last[0] = *p;
-		sum += *(__u16 *)last;
-	}
+	sum = csum_bytes(p, data_end, len, sum, &bad);
+	if (bad)
+		return -1;
 
 	if (csum_fold64(sum) == 0xffff)
 		return 0; /* valid */

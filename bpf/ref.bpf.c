@@ -15,6 +15,7 @@
 #include <linux/udp.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
+#include "csum.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -104,16 +105,6 @@ static __always_inline void sink_add(__u32 k, __u64 v)
 		*c += v;
 }
 
-static __always_inline __u16 fold(__u64 s)
-{
-	s = (s & 0xffffffffULL) + (s >> 32);
-	s = (s & 0xffffffffULL) + (s >> 32);
-	s = (s & 0xffff) + (s >> 16);
-	s = (s & 0xffff) + (s >> 16);
-	s = (s & 0xffff) + (s >> 16);
-	return (__u16)s;
-}
-
 /* Ones-complement sum of len bytes at off (<= 1500), or -1.  A global
  * function: verified once, on its own. */
 __attribute__((noinline)) int ref_sum(struct xdp_md *ctx, __u32 off, __u32 len, __u32 seed)
@@ -122,61 +113,14 @@ __attribute__((noinline)) int ref_sum(struct xdp_md *ctx, __u32 off, __u32 len, 
 	void *data_end = (void *)(long)ctx->data_end;
 	__u8 *p = data + (off & 0xff);
 	__u64 sum = seed;
-	__u32 i;
+	int bad = 0;
 
 	if (len > 1500)
 		return -1;
-	for (i = 0; i < 24 && len >= 64; i++) {
-		if ((void *)(p + 64) > data_end)
-			return -1;
-		sum += (__u32)bpf_csum_diff(0, 0, (__be32 *)p, 64, 0);
-		p += 64;
-		len -= 64;
-	}
-	if (len >= 32) {
-		if ((void *)(p + 32) > data_end)
-			return -1;
-		sum += (__u32)bpf_csum_diff(0, 0, (__be32 *)p, 32, 0);
-		p += 32;
-		len -= 32;
-	}
-	if (len >= 16) {
-		if ((void *)(p + 16) > data_end)
-			return -1;
-		sum += (__u32)bpf_csum_diff(0, 0, (__be32 *)p, 16, 0);
-		p += 16;
-		len -= 16;
-	}
-	if (len >= 8) {
-		if ((void *)(p + 8) > data_end)
-			return -1;
-		sum += (__u64) * (__u32 *)p + *(__u32 *)(p + 4);
-		p += 8;
-		len -= 8;
-	}
-	if (len >= 4) {
-		if ((void *)(p + 4) > data_end)
-			return -1;
-		sum += *(__u32 *)p;
-		p += 4;
-		len -= 4;
-	}
-	if (len >= 2) {
-		if ((void *)(p + 2) > data_end)
-			return -1;
-		sum += *(__u16 *)p;
-		p += 2;
-		len -= 2;
-	}
-	if (len) {
-		__u8 last[2] = {0, 0};
-
-		if ((void *)(p + 1) > data_end)
-			return -1;
-		last[0] = *p;
-		sum += *(__u16 *)last;
-	}
-	return fold(sum);
+	sum = csum_bytes(p, data_end, len, sum, &bad);
+	if (bad)
+		return -1;
+	return csum_fold64(sum);
 }
 
 SEC("xdp")
@@ -228,7 +172,7 @@ int ref_sink(struct xdp_md *ctx)
 	}
 	ulen = bpf_ntohs(uh->len);
 	ps += bpf_htons(IPPROTO_UDP) + uh->len;
-	r = ulen < sizeof(*uh) ? -1 : ref_sum(ctx, off, ulen, fold(ps));
+	r = ulen < sizeof(*uh) ? -1 : ref_sum(ctx, off, ulen, csum_fold64(ps));
 	sink_add(r == 0xffff ? SINK_UDP_OK : SINK_UDP_BAD, 1);
 	return XDP_DROP;
 }
