@@ -26,8 +26,7 @@ static __always_inline __u16 csum_fold64(__u64 s)
 	return (__u16)s;
 }
 
-static __always_inline __u64 csum_bytes(__u8 *p, void *data_end, __u32 len, __u64 sum,
-					int *bad)
+static __always_inline __u64 csum_bytes(__u8 *p, void *data_end, __u32 len, __u64 sum, int *bad)
 {
 	__u32 i;
 
