@@ -319,6 +319,19 @@ static __always_inline int nascar_run(void *ctx, const int xdp)
 		}
 		return bpf_redirect_neigh(f->ifindex, &nh, sizeof(nh), 0);
 	}
+	if (!(f->flags & NASCAR_FV_NEED_TC)) {
+		/* The neighbour was resolved when the route was looked up (at
+		 * most NASCAR_FIB_TTL_NS ago): write its MACs and redirect,
+		 * which spares the kernel a second route and neighbour lookup.
+		 * GSO skbs are segmented on the way out as usual. */
+		struct ethhdr *eth = (void *)(long)skb->data;
+
+		if ((void *)(eth + 1) > (void *)(long)skb->data_end)
+			return TC_ACT_OK;
+		__builtin_memcpy(eth->h_dest, f->dmac, 6);
+		__builtin_memcpy(eth->h_source, f->smac, 6);
+		return bpf_redirect(f->ifindex, 0);
+	}
 	return bpf_redirect_neigh(f->ifindex, 0, 0, 0);
 }
 

@@ -140,9 +140,10 @@ static void t_forward_v4(struct env *e, int tc)
 		EXPECT(r.priority == 7);
 	} else {
 		EXPECT(r.retval == XDP_REDIRECT);
-		EXPECT(!memcmp(o, MAC_10, 6));
-		EXPECT(!memcmp(o + 6, e->mac[1], 6));
 	}
+	/* resolved neighbour: both paths write the MACs themselves */
+	EXPECT(!memcmp(o, MAC_10, 6));
+	EXPECT(!memcmp(o + 6, e->mac[1], 6));
 	EXPECT(r.outlen - r.metalen == len);
 	EXPECT(ip[8] == 63);
 	EXPECT(ip[1] == ((46 << 2) | 0x01)); /* dscp ef, ECN kept */
@@ -165,7 +166,7 @@ static void t_forward_v4(struct env *e, int tc)
 	EXPECT(fv.generation == e->gen && fv.rule == R_CTL && fv.verdict == NASCAR_V_FORWARD);
 	EXPECT(fv.ifindex == (__u32)e->ifx[1] && !memcmp(fv.dmac, MAC_10, 6));
 	EXPECT(fv.class_id == C_CONTROL && fv.priority == 7 && fv.dscp == 46);
-	result(tc ? "tc: ipv4 udp forward (ttl, dscp, csum, priority, counters, cache entry)"
+	result(tc ? "tc: ipv4 udp forward (macs, ttl, dscp, csum, priority, counters, cache entry)"
 		  : "xdp: ipv4 udp forward (macs, ttl, dscp, csum, counters, cache entry)",
 	       ok);
 }
