@@ -139,8 +139,11 @@ static __always_inline int nascar_run(void *ctx, const int xdp)
 				have_nh = 1;
 				bpf_map_update_elem(&nascar_flows, &pk.key, f, BPF_ANY);
 			} else {
-				/* too big for XDP: hand on, route again next time */
-				nascar_count(slot, ifid, f->rule, f->class_id, CNT_STACK, len);
+				/* too big for XDP: hand on (TC counts it when it is
+				 * there), route again next time */
+				if (!xdp || !(iflags & NASCAR_IF_TC))
+					nascar_count(slot, ifid, f->rule, f->class_id, CNT_STACK,
+						     len);
 				if (xdp)
 					return xdp_pass(xctx, iflags, f->rule, gen);
 				return TC_ACT_OK;
