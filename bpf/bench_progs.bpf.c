@@ -16,15 +16,9 @@
 #include <linux/pkt_cls.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
+#include "ref.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
-
-#ifndef AF_INET
-#define AF_INET 2
-#endif
-#ifndef AF_INET6
-#define AF_INET6 10
-#endif
 
 /* [0] packets seen, [1] redirected (tc router) */
 struct {
@@ -59,33 +53,8 @@ int bench_tc_router(struct __sk_buff *skb)
 	int rc;
 
 	cnt_add(0);
-	if ((void *)(eth + 1) > data_end)
+	if (ref_fib_query(data, data_end, skb->ingress_ifindex, &p))
 		return TC_ACT_OK;
-	if (eth->h_proto == bpf_htons(ETH_P_IP)) {
-		struct iphdr *ip = (void *)(eth + 1);
-
-		if ((void *)(ip + 1) > data_end)
-			return TC_ACT_OK;
-		p.family = AF_INET;
-		p.tos = ip->tos;
-		p.l4_protocol = ip->protocol;
-		p.tot_len = bpf_ntohs(ip->tot_len);
-		p.ipv4_src = ip->saddr;
-		p.ipv4_dst = ip->daddr;
-	} else if (eth->h_proto == bpf_htons(ETH_P_IPV6)) {
-		struct ipv6hdr *ip6 = (void *)(eth + 1);
-
-		if ((void *)(ip6 + 1) > data_end)
-			return TC_ACT_OK;
-		p.family = AF_INET6;
-		p.l4_protocol = ip6->nexthdr;
-		p.tot_len = bpf_ntohs(ip6->payload_len) + sizeof(*ip6);
-		__builtin_memcpy(p.ipv6_src, &ip6->saddr, 16);
-		__builtin_memcpy(p.ipv6_dst, &ip6->daddr, 16);
-	} else {
-		return TC_ACT_OK;
-	}
-	p.ifindex = skb->ingress_ifindex;
 	rc = bpf_fib_lookup(skb, &p, sizeof(p), 0);
 	if (rc != BPF_FIB_LKUP_RET_SUCCESS)
 		return TC_ACT_OK;
