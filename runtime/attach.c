@@ -14,20 +14,9 @@
 #include "attach.h"
 #include "probe.h"
 #include "state.h"
+#include "nfc.h"
 
 #define BPF_TCX_INGRESS_VAL 46 /* enum bpf_attach_type, Linux 6.6 */
-
-static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return ret;
-}
 
 __u32 prog_id_of(int prog_fd)
 {
@@ -66,12 +55,13 @@ static int pin_link(int link_fd, const char *link_path, char *err, size_t errlen
 	if (slash) {
 		*slash = '\0';
 		if (mkdir_p(dir, 0700) < 0)
-			return fail(err, errlen, -errno, "cannot create %s: %s", dir,
-				    strerror(errno));
+			return nfc_fail(err, errlen, -errno, "cannot create %s: %s", dir,
+					strerror(errno));
 	}
 	unlink(link_path); /* a stale pin of a dead link */
 	if (bpf_obj_pin(link_fd, link_path) < 0)
-		return fail(err, errlen, -errno, "cannot pin %s: %s", link_path, strerror(errno));
+		return nfc_fail(err, errlen, -errno, "cannot pin %s: %s", link_path,
+				strerror(errno));
 	return 0;
 }
 
@@ -101,10 +91,10 @@ int attach_xdp(int prog_fd, int ifindex, const char *ifname, int want, int fallb
 		char name[32];
 
 		prog_name_of(other, name, sizeof(name));
-		return fail(err, errlen, -EBUSY,
-			    "%s already has an XDP program (id %u, '%s') that nascar did not "
-			    "attach; remove it (ip link set dev %s xdp off) or use mode tc",
-			    ifname, other, name, ifname);
+		return nfc_fail(err, errlen, -EBUSY,
+				"%s already has an XDP program (id %u, '%s') that nascar did not "
+				"attach; remove it (ip link set dev %s xdp off) or use mode tc",
+				ifname, other, name, ifname);
 	}
 	if (want == XDP_NATIVE) {
 		lo.flags = XDP_FLAGS_DRV_MODE;
@@ -115,15 +105,15 @@ int attach_xdp(int prog_fd, int ifindex, const char *ifname, int want, int fallb
 		}
 		native_err = errno;
 		if (!fallback)
-			return fail(err, errlen, -native_err, "native XDP on %s failed: %s", ifname,
-				    strerror(native_err));
+			return nfc_fail(err, errlen, -native_err, "native XDP on %s failed: %s",
+					ifname, strerror(native_err));
 	}
 	lo.flags = XDP_FLAGS_SKB_MODE;
 	fd = bpf_link_create(prog_fd, ifindex, BPF_XDP, &lo);
 	if (fd < 0) {
 		ret = -errno;
-		return fail(err, errlen, ret, "cannot attach XDP to %s: %s", ifname,
-			    strerror(-ret));
+		return nfc_fail(err, errlen, ret, "cannot attach XDP to %s: %s", ifname,
+				strerror(-ret));
 	}
 	*got = XDP_GENERIC;
 pin:
@@ -143,8 +133,8 @@ int attach_tcx(int prog_fd, int ifindex, const char *ifname, const char *link_pa
 	fd = bpf_link_create(prog_fd, ifindex, (enum bpf_attach_type)BPF_TCX_INGRESS_VAL, NULL);
 	if (fd < 0) {
 		ret = -errno;
-		return fail(err, errlen, ret, "cannot attach tcx ingress to %s: %s", ifname,
-			    strerror(-ret));
+		return nfc_fail(err, errlen, ret, "cannot attach tcx ingress to %s: %s", ifname,
+				strerror(-ret));
 	}
 	ret = pin_link(fd, link_path, err, errlen);
 	close(fd);
@@ -163,12 +153,12 @@ int attach_tc_netlink(int prog_fd, int ifindex, const char *ifname, int *clsact_
 	if (ret == 0)
 		*clsact_created = 1;
 	else if (ret != -EEXIST)
-		return fail(err, errlen, ret, "cannot create the clsact qdisc on %s: %s", ifname,
-			    strerror(-ret));
+		return nfc_fail(err, errlen, ret, "cannot create the clsact qdisc on %s: %s",
+				ifname, strerror(-ret));
 	ret = bpf_tc_attach(&hook, &opts);
 	if (ret < 0)
-		return fail(err, errlen, ret, "cannot attach the TC filter on %s ingress: %s",
-			    ifname, strerror(-ret));
+		return nfc_fail(err, errlen, ret, "cannot attach the TC filter on %s ingress: %s",
+				ifname, strerror(-ret));
 	return 0;
 }
 
@@ -215,19 +205,21 @@ int detach_link(const char *link_path, char *err, size_t errlen)
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return 0;
-		return fail(err, errlen, -errno, "cannot open %s: %s", link_path, strerror(errno));
+		return nfc_fail(err, errlen, -errno, "cannot open %s: %s", link_path,
+				strerror(errno));
 	}
 	/* Detach even if something else holds an fd, then drop the pin. */
 	if (bpf_link_detach(fd) < 0 && errno != EINVAL && errno != ENOLINK) {
 		int ret = -errno;
 
 		close(fd);
-		return fail(err, errlen, ret, "cannot detach %s: %s", link_path, strerror(-ret));
+		return nfc_fail(err, errlen, ret, "cannot detach %s: %s", link_path,
+				strerror(-ret));
 	}
 	close(fd);
 	if (unlink(link_path) < 0 && errno != ENOENT)
-		return fail(err, errlen, -errno, "cannot remove %s: %s", link_path,
-			    strerror(errno));
+		return nfc_fail(err, errlen, -errno, "cannot remove %s: %s", link_path,
+				strerror(errno));
 	return 0;
 }
 
@@ -302,9 +294,9 @@ int detach_tc_netlink(int ifindex, int clsact_created, char *err, size_t errlen)
 	if (tc_netlink_alive(ifindex, &id)) {
 		ret = bpf_tc_detach(&hook, &opts);
 		if (ret < 0 && ret != -ENOENT)
-			return fail(err, errlen, ret,
-				    "cannot remove the TC filter (ifindex %d): %s", ifindex,
-				    strerror(-ret));
+			return nfc_fail(err, errlen, ret,
+					"cannot remove the TC filter (ifindex %d): %s", ifindex,
+					strerror(-ret));
 	}
 	if (clsact_created) {
 		int in = count_filters(ifindex, TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS));
@@ -316,9 +308,9 @@ int detach_tc_netlink(int ifindex, int clsact_created, char *err, size_t errlen)
 
 			ret = bpf_tc_hook_destroy(&all);
 			if (ret < 0 && ret != -ENOENT && ret != -EINVAL)
-				return fail(err, errlen, ret,
-					    "cannot remove the clsact qdisc (ifindex %d): %s",
-					    ifindex, strerror(-ret));
+				return nfc_fail(err, errlen, ret,
+						"cannot remove the clsact qdisc (ifindex %d): %s",
+						ifindex, strerror(-ret));
 		}
 	}
 	return 0;

@@ -16,6 +16,7 @@
 #include "load.h"
 #include "log.h"
 #include "state.h"
+#include "nfc.h"
 
 const char *const load_map_names[M_COUNT] = {
 	[M_STATE] = NASCAR_MAP_STATE,	  [M_SLOTS] = NASCAR_MAP_SLOTS,
@@ -30,18 +31,6 @@ const char *const load_map_names[M_COUNT] = {
 };
 
 static const char *const prog_names[] = {LOAD_PROG_XDP, LOAD_PROG_TC};
-
-static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return ret;
-}
 
 void load_init(struct rt_bpf *b)
 {
@@ -138,15 +127,16 @@ static int reuse_devmap(struct bpf_map *map, const char *path, char *err, size_t
 	    info.value_size != bpf_map__value_size(map) ||
 	    info.max_entries != bpf_map__max_entries(map)) {
 		close(fd);
-		return fail(err, errlen, -EINVAL,
-			    "the map pinned at %s does not match this build of nascar-apply; run "
-			    "'nascar-apply detach' (with the old build) and apply again",
-			    path);
+		return nfc_fail(
+			err, errlen, -EINVAL,
+			"the map pinned at %s does not match this build of nascar-apply; run "
+			"'nascar-apply detach' (with the old build) and apply again",
+			path);
 	}
 	ret = bpf_map__reuse_fd(map, fd);
 	close(fd);
 	if (ret < 0)
-		return fail(err, errlen, ret, "cannot reuse %s: %s", path, strerror(-ret));
+		return nfc_fail(err, errlen, ret, "cannot reuse %s: %s", path, strerror(-ret));
 	return 0;
 }
 
@@ -175,13 +165,13 @@ int load_object(struct rt_bpf *b, const char *pin_dir, const char *obj_path, cha
 	if (obj_path) {
 		b->obj = bpf_object__open_file(obj_path, NULL);
 		if (!b->obj)
-			return fail(err, errlen, -errno, "cannot open BPF object %s: %s", obj_path,
-				    strerror(errno));
+			return nfc_fail(err, errlen, -errno, "cannot open BPF object %s: %s",
+					obj_path, strerror(errno));
 	} else {
 		b->skel = nascar_bpf__open();
 		if (!b->skel)
-			return fail(err, errlen, -errno, "cannot open the BPF object: %s",
-				    strerror(errno));
+			return nfc_fail(err, errlen, -errno, "cannot open the BPF object: %s",
+					strerror(errno));
 		b->obj = b->skel->obj;
 	}
 	bpf_object__for_each_map(map, b->obj)
@@ -197,15 +187,15 @@ int load_object(struct rt_bpf *b, const char *pin_dir, const char *obj_path, cha
 		}
 		ret = bpf_map__set_pin_path(map, path);
 		if (ret < 0)
-			return fail(err, errlen, ret, "cannot set pin path %s: %s", path,
-				    strerror(-ret));
+			return nfc_fail(err, errlen, ret, "cannot set pin path %s: %s", path,
+					strerror(-ret));
 	}
 	for (int i = 0; i < 2; i++) {
 		struct bpf_program *p = bpf_object__find_program_by_name(b->obj, prog_names[i]);
 
 		if (!p)
-			return fail(err, errlen, -ENOENT, "the BPF object has no program %s",
-				    prog_names[i]);
+			return nfc_fail(err, errlen, -ENOENT, "the BPF object has no program %s",
+					prog_names[i]);
 		if (reuse_progs)
 			bpf_program__set_autoload(p, false);
 	}
@@ -220,11 +210,12 @@ int load_object(struct rt_bpf *b, const char *pin_dir, const char *obj_path, cha
 		const char *mm = strstr(text, "couldn't reuse pinned map");
 
 		if (mm || strstr(text, "parameter mismatch"))
-			return fail(err, errlen, ret,
-				    "the maps pinned under %s do not match this build of "
-				    "nascar-apply; run 'nascar-apply detach' (with the old build) "
-				    "and apply again",
-				    pin_dir);
+			return nfc_fail(
+				err, errlen, ret,
+				"the maps pinned under %s do not match this build of "
+				"nascar-apply; run 'nascar-apply detach' (with the old build) "
+				"and apply again",
+				pin_dir);
 		if (!strstr(text, "BPF program load failed") &&
 		    !strstr(text, "failed to load: -")) {
 			char what[256] = "";
@@ -240,28 +231,30 @@ int load_object(struct rt_bpf *b, const char *pin_dir, const char *obj_path, cha
 				snprintf(what, sizeof(what), " (%.*s)",
 					 (int)((eol ? eol : l + strlen(l)) - bol), bol);
 			}
-			return fail(err, errlen, ret,
-				    "cannot load the BPF object: %s%s; run with -vv for libbpf's "
-				    "messages",
-				    strerror(-ret), what);
+			return nfc_fail(
+				err, errlen, ret,
+				"cannot load the BPF object: %s%s; run with -vv for libbpf's "
+				"messages",
+				strerror(-ret), what);
 		}
 		load_log_path(logf, sizeof(logf));
 		failed_prog(text, prog, sizeof(prog));
 		if (write_log(logf, text, len) < 0)
-			return fail(err, errlen, ret,
-				    "the kernel's verifier rejected program '%s' (%s) and its log "
-				    "could not be written to %s; run with -vv to see it",
-				    prog, strerror(-ret), logf);
-		return fail(err, errlen, ret,
-			    "the kernel's verifier rejected program '%s' (%s); full log in %s",
-			    prog, strerror(-ret), logf);
+			return nfc_fail(
+				err, errlen, ret,
+				"the kernel's verifier rejected program '%s' (%s) and its log "
+				"could not be written to %s; run with -vv to see it",
+				prog, strerror(-ret), logf);
+		return nfc_fail(err, errlen, ret,
+				"the kernel's verifier rejected program '%s' (%s); full log in %s",
+				prog, strerror(-ret), logf);
 	}
 
 	for (int i = 0; i < M_COUNT; i++) {
 		map = bpf_object__find_map_by_name(b->obj, load_map_names[i]);
 		if (!map)
-			return fail(err, errlen, -ENOENT, "the BPF object has no map %s",
-				    load_map_names[i]);
+			return nfc_fail(err, errlen, -ENOENT, "the BPF object has no map %s",
+					load_map_names[i]);
 		b->map[i] = bpf_map__fd(map);
 	}
 	if (reuse_progs) {
@@ -279,8 +272,8 @@ int load_object(struct rt_bpf *b, const char *pin_dir, const char *obj_path, cha
 		prog_pin_path(path, sizeof(path), pin_dir, prog_names[i]);
 		unlink(path);
 		if (bpf_obj_pin(fd, path) < 0)
-			return fail(err, errlen, -errno, "cannot pin %s: %s", path,
-				    strerror(errno));
+			return nfc_fail(err, errlen, -errno, "cannot pin %s: %s", path,
+					strerror(errno));
 	}
 	return 0;
 }
@@ -297,7 +290,8 @@ int load_pinned(struct rt_bpf *b, const char *pin_dir, char *err, size_t errlen)
 		if (b->map[i] < 0) {
 			int ret = -errno;
 
-			return fail(err, errlen, ret, "cannot open %s: %s", path, strerror(-ret));
+			return nfc_fail(err, errlen, ret, "cannot open %s: %s", path,
+					strerror(-ret));
 		}
 	}
 	prog_pin_path(path, sizeof(path), pin_dir, LOAD_PROG_XDP);
