@@ -87,9 +87,9 @@
 #define NASCAR_MODE_HYBRID 3
 
 /* struct nascar_iface.flags */
-#define NASCAR_IF_ALLOW_SRC 0x01 /* allow-src list present: check sources */
-#define NASCAR_IF_XDP 0x02 /* the XDP program is attached here */
-#define NASCAR_IF_TC 0x04 /* the TC program is attached here */
+#define NASCAR_IF_ALLOW_SRC 0x01  /* allow-src list present: check sources */
+#define NASCAR_IF_XDP 0x02	  /* the XDP program is attached here */
+#define NASCAR_IF_TC 0x04	  /* the TC program is attached here */
 #define NASCAR_IF_XDP_NATIVE 0x08 /* XDP runs in driver mode here */
 
 /* Classification fields; index into a field's lookup structure. */
@@ -113,8 +113,8 @@ _Static_assert(sizeof(struct nascar_state) == 8, "nascar_state size");
 
 /* nascar_slots: ARRAY[NASCAR_SLOTS], the per-policy scalars. */
 struct nascar_slot_cfg {
-	__u32 nflows; /* flows in the policy, rules 0..nflows-1 */
-	__u32 nwords; /* bitmap words in use: (nflows + 63) / 64 */
+	__u32 nflows;	/* flows in the policy, rules 0..nflows-1 */
+	__u32 nwords;	/* bitmap words in use: (nflows + 63) / 64 */
 	__u32 nbitmaps; /* bitmaps in use in this slot */
 	__u32 nclasses;
 	__u32 nifaces;
@@ -134,9 +134,9 @@ struct nascar_ifkey {
 _Static_assert(sizeof(struct nascar_ifkey) == 8, "nascar_ifkey size");
 
 struct nascar_iface {
-	__u8 id; /* index in the policy's interface list, < NASCAR_MAX_IFACES */
-	__u8 role; /* NASCAR_ROLE_* */
-	__u8 mode; /* NASCAR_MODE_* as written in the policy */
+	__u8 id;    /* index in the policy's interface list, < NASCAR_MAX_IFACES */
+	__u8 role;  /* NASCAR_ROLE_* */
+	__u8 mode;  /* NASCAR_MODE_* as written in the policy */
 	__u8 flags; /* NASCAR_IF_* */
 	__u32 pad0;
 };
@@ -166,7 +166,7 @@ _Static_assert(sizeof(struct nascar_allow_key) == 24, "nascar_allow_key size");
 struct nascar_addr_key {
 	__u32 prefixlen; /* 32 + address prefix length */
 	__u8 slot;
-	__u8 dim; /* NASCAR_DIM_SRC or NASCAR_DIM_DST */
+	__u8 dim;    /* NASCAR_DIM_SRC or NASCAR_DIM_DST */
 	__u8 family; /* NASCAR_FAM_* */
 	__u8 pad0;
 	__u8 addr[16];
@@ -203,10 +203,10 @@ _Static_assert(sizeof(struct nascar_rule) == 4, "nascar_rule size");
 /* nascar_classes: ARRAY[NASCAR_SLOTS * NASCAR_MAX_CLASSES]. */
 struct nascar_class {
 	__u8 priority; /* 0..7 */
-	__u8 dscp; /* 0..63, or NASCAR_DSCP_KEEP */
+	__u8 dscp;     /* 0..63, or NASCAR_DSCP_KEEP */
 	__u16 pad0;
 	__u32 burst; /* bytes; 0 when rate is 0 */
-	__u64 rate; /* bytes per second; 0 = not policed */
+	__u64 rate;  /* bytes per second; 0 = not policed */
 };
 _Static_assert(sizeof(struct nascar_class) == 16, "nascar_class size");
 
@@ -219,7 +219,7 @@ _Static_assert(sizeof(struct nascar_class) == 16, "nascar_class size");
 struct nascar_police {
 	struct bpf_spin_lock lock;
 	__u32 pad0;
-	__u64 tokens; /* bytes available */
+	__u64 tokens;  /* bytes available */
 	__u64 last_ns; /* bpf_ktime_get_ns() of the last refill */
 };
 _Static_assert(sizeof(struct nascar_police) == 24, "nascar_police size");
@@ -242,39 +242,39 @@ struct nascar_flow_key {
 _Static_assert(sizeof(struct nascar_flow_key) == 44, "nascar_flow_key size");
 
 /* struct nascar_flow_val.verdict: what the cached decision is. */
-#define NASCAR_V_FORWARD 1 /* forward to ifindex with the MACs below */
-#define NASCAR_V_STACK 2 /* hand to the stack (rule says stack, or not ours) */
-#define NASCAR_V_DROP 3 /* rule says drop */
+#define NASCAR_V_FORWARD 1	/* forward to ifindex with the MACs below */
+#define NASCAR_V_STACK 2	/* hand to the stack (rule says stack, or not ours) */
+#define NASCAR_V_DROP 3		/* rule says drop */
 #define NASCAR_V_STICKY_STACK 4 /* first packet went to the stack: keep it there */
 
 /* struct nascar_flow_val.flags */
 #define NASCAR_FV_NEED_TC 0x01 /* route needs the TC path (no neighbour yet) */
-#define NASCAR_FV_POLICE 0x02 /* the class has a rate (saves a lookup on hits) */
+#define NASCAR_FV_POLICE 0x02  /* the class has a rate (saves a lookup on hits) */
 
 /* struct nascar_flow_val.stack_reason: why a flow goes to the stack. */
 #define NASCAR_SR_NONE 0
-#define NASCAR_SR_RULE 1 /* the rule's action is stack */
-#define NASCAR_SR_NOROUTE 2 /* no route (unreachable, blackhole, prohibit) */
-#define NASCAR_SR_LOCAL 3 /* for the host itself, broadcast, multicast */
-#define NASCAR_SR_EGRESS 4 /* egress interface not declared by the policy */
-#define NASCAR_SR_NO_NEIGH 5 /* xdp-only: first packet had no neighbour */
-#define NASCAR_SR_MTU 6 /* over the egress MTU */
-#define NASCAR_SR_TTL 7 /* TTL or hop limit <= 1 */
-#define NASCAR_SR_PARSE 8 /* not classifiable */
+#define NASCAR_SR_RULE 1	 /* the rule's action is stack */
+#define NASCAR_SR_NOROUTE 2	 /* no route (unreachable, blackhole, prohibit) */
+#define NASCAR_SR_LOCAL 3	 /* for the host itself, broadcast, multicast */
+#define NASCAR_SR_EGRESS 4	 /* egress interface not declared by the policy */
+#define NASCAR_SR_NO_NEIGH 5	 /* xdp-only: first packet had no neighbour */
+#define NASCAR_SR_MTU 6		 /* over the egress MTU */
+#define NASCAR_SR_TTL 7		 /* TTL or hop limit <= 1 */
+#define NASCAR_SR_PARSE 8	 /* not classifiable */
 #define NASCAR_SR_FWD_DISABLED 9 /* forwarding disabled on the device */
-#define NASCAR_SR_CSUM 10 /* L4 checksum invalid (native XDP on a guest) */
+#define NASCAR_SR_CSUM 10	 /* L4 checksum invalid (native XDP on a guest) */
 
 struct nascar_flow_val {
 	__u32 generation; /* nascar_state.generation it was made under */
-	__u16 rule; /* flow index or NASCAR_RULE_DEFAULT */
+	__u16 rule;	  /* flow index or NASCAR_RULE_DEFAULT */
 	__u16 class_id;
 	__u8 verdict; /* NASCAR_V_* */
 	__u8 priority;
-	__u8 dscp; /* NASCAR_DSCP_KEEP or the value to write */
-	__u8 flags; /* NASCAR_FV_* */
-	__u16 mtu; /* egress MTU from bpf_fib_lookup */
+	__u8 dscp;	    /* NASCAR_DSCP_KEEP or the value to write */
+	__u8 flags;	    /* NASCAR_FV_* */
+	__u16 mtu;	    /* egress MTU from bpf_fib_lookup */
 	__u16 stack_reason; /* NASCAR_SR_* when verdict is a stack verdict */
-	__u32 ifindex; /* egress */
+	__u32 ifindex;	    /* egress */
 	__u8 dmac[6];
 	__u8 smac[6];
 	__u32 pad0;
@@ -350,7 +350,7 @@ struct nfc_header {
 _Static_assert(sizeof(struct nfc_header) == 32, "nfc_header size");
 
 struct nfc_section {
-	__u32 type; /* NFC_SEC_* */
+	__u32 type;	  /* NFC_SEC_* */
 	__u32 entry_size; /* sizeof one entry; checked by the reader */
 	__u32 count;
 	__u32 pad0;
@@ -358,15 +358,15 @@ struct nfc_section {
 };
 _Static_assert(sizeof(struct nfc_section) == 24, "nfc_section size");
 
-#define NFC_SEC_CONFIG 1 /* 1 x struct nascar_slot_cfg */
-#define NFC_SEC_IFACES 2 /* struct nfc_iface */
-#define NFC_SEC_ALLOW 3 /* struct nascar_allow_key, slot 0 */
-#define NFC_SEC_CLASSES 4 /* struct nfc_class */
-#define NFC_SEC_FLOWS 5 /* struct nfc_flow, nflows + 1 (default last) */
-#define NFC_SEC_ADDR 6 /* struct nfc_addr_entry, slot 0 */
-#define NFC_SEC_PORTS 7 /* struct nfc_port_range */
-#define NFC_SEC_PROTO 8 /* 256 x __u32 */
-#define NFC_SEC_INIF 9 /* NASCAR_MAX_IFACES x __u32 */
+#define NFC_SEC_CONFIG 1   /* 1 x struct nascar_slot_cfg */
+#define NFC_SEC_IFACES 2   /* struct nfc_iface */
+#define NFC_SEC_ALLOW 3	   /* struct nascar_allow_key, slot 0 */
+#define NFC_SEC_CLASSES 4  /* struct nfc_class */
+#define NFC_SEC_FLOWS 5	   /* struct nfc_flow, nflows + 1 (default last) */
+#define NFC_SEC_ADDR 6	   /* struct nfc_addr_entry, slot 0 */
+#define NFC_SEC_PORTS 7	   /* struct nfc_port_range */
+#define NFC_SEC_PROTO 8	   /* 256 x __u32 */
+#define NFC_SEC_INIF 9	   /* NASCAR_MAX_IFACES x __u32 */
 #define NFC_SEC_BITMAPS 10 /* struct nascar_bitmap */
 #define NFC_SEC_MAX 10
 
@@ -390,8 +390,8 @@ _Static_assert(sizeof(struct nfc_class) == 48, "nfc_class size");
 struct nfc_flow {
 	char name[NASCAR_FLOW_NAMSIZ];
 	struct nascar_rule rule;
-	__u8 flags; /* NFC_FLOW_* */
-	__u8 in_iface; /* NFC_FLOW_IN_ANY or iface id */
+	__u8 flags;	/* NFC_FLOW_* */
+	__u8 in_iface;	/* NFC_FLOW_IN_ANY or iface id */
 	__u8 proto_any; /* 1 when proto is any */
 	__u8 proto;
 	__u8 src_family; /* 0 any, NASCAR_FAM_* */

@@ -72,8 +72,8 @@ NASCAR_INLINE __u32 nascar_first_match(const struct nascar_fields *f, __u32 nwor
 
 		if (i >= nwords)
 			break;
-		w = f->b[0]->w[i] & f->b[1]->w[i] & f->b[2]->w[i] & f->b[3]->w[i] &
-		    f->b[4]->w[i] & f->b[5]->w[i];
+		w = f->b[0]->w[i] & f->b[1]->w[i] & f->b[2]->w[i] & f->b[3]->w[i] & f->b[4]->w[i] &
+		    f->b[5]->w[i];
 		if (w)
 			return i * 64 + nascar_ffs64(w);
 	}

@@ -25,7 +25,7 @@ const char *nfc_action_name(int action)
 
 const char *nfc_mode_name(int mode)
 {
-	static const char *const names[] = { "auto", "xdp", "tc", "hybrid" };
+	static const char *const names[] = {"auto", "xdp", "tc", "hybrid"};
 
 	return mode >= 0 && mode <= NASCAR_MODE_HYBRID ? names[mode] : "?";
 }
@@ -148,11 +148,10 @@ void nfc_dump_text(const struct nfc_image *img, FILE *out)
 	const struct nfc_flow *def = &img->flows[img->nflows];
 	size_t i, j;
 
-	fprintf(out, "nfc abi %u, source fnv1a64 %016" PRIx64 ", %u bytes\n",
-		img->hdr->abi_version, (uint64_t)img->hdr->source_hash,
-		(unsigned int)img->size);
-	fprintf(out, "%u interfaces, %u classes, %u flows, %u bitmaps of %u words\n",
-		cfg->nifaces, cfg->nclasses, cfg->nflows, cfg->nbitmaps, cfg->nwords);
+	fprintf(out, "nfc abi %u, source fnv1a64 %016" PRIx64 ", %u bytes\n", img->hdr->abi_version,
+		(uint64_t)img->hdr->source_hash, (unsigned int)img->size);
+	fprintf(out, "%u interfaces, %u classes, %u flows, %u bitmaps of %u words\n", cfg->nifaces,
+		cfg->nclasses, cfg->nflows, cfg->nbitmaps, cfg->nwords);
 
 	for (i = 0; i < img->nifaces; i++) {
 		const struct nfc_iface *f = &img->ifaces[i];
@@ -164,8 +163,8 @@ void nfc_dump_text(const struct nfc_image *img, FILE *out)
 			if (img->allow[j].iface != i)
 				continue;
 			fputs(any ? ", " : ", allow-src ", out);
-			print_prefix(out, img->allow[j].family, (uint8_t)(img->allow[j].prefixlen - 32),
-				     img->allow[j].addr);
+			print_prefix(out, img->allow[j].family,
+				     (uint8_t)(img->allow[j].prefixlen - 32), img->allow[j].addr);
 			any = 1;
 		}
 		fputc('\n', out);
@@ -217,8 +216,8 @@ void nfc_dump_text(const struct nfc_image *img, FILE *out)
 	for (i = 0; i < img->nports; i++) {
 		const struct nfc_port_range *r = &img->ports[i];
 
-		fprintf(out, "table %s %u-%u -> b%u\n", r->dim == NASCAR_DIM_SRC ? "sport" : "dport",
-			r->lo, r->hi, r->bitmap);
+		fprintf(out, "table %s %u-%u -> b%u\n",
+			r->dim == NASCAR_DIM_SRC ? "sport" : "dport", r->lo, r->hi, r->bitmap);
 	}
 	for (i = 0; i < img->naddr; i++) {
 		const struct nfc_addr_entry *a = &img->addr[i];
@@ -272,15 +271,15 @@ void nfc_dump_json(const struct nfc_image *img, FILE *out)
 
 		fprintf(out, "%s{\"name\":", i ? "," : "");
 		json_str(out, f->name);
-		fprintf(out, ",\"id\":%u,\"role\":\"%s\",\"mode\":\"%s\",\"allow_src\":[", f->val.id,
-			nfc_role_name(f->val.role), nfc_mode_name(f->val.mode));
+		fprintf(out, ",\"id\":%u,\"role\":\"%s\",\"mode\":\"%s\",\"allow_src\":[",
+			f->val.id, nfc_role_name(f->val.role), nfc_mode_name(f->val.mode));
 		for (j = 0; j < img->nallow; j++) {
 			if (img->allow[j].iface != i)
 				continue;
 			if (any)
 				fputc(',', out);
-			json_prefix(out, img->allow[j].family, (uint8_t)(img->allow[j].prefixlen - 32),
-				    img->allow[j].addr);
+			json_prefix(out, img->allow[j].family,
+				    (uint8_t)(img->allow[j].prefixlen - 32), img->allow[j].addr);
 			any = 1;
 		}
 		fputs("]}", out);
@@ -327,7 +326,8 @@ void nfc_dump_json(const struct nfc_image *img, FILE *out)
 			json_str(out, img->classes[f->rule.class_id].name);
 		fputc('}', out);
 	}
-	fprintf(out, "],\"default\":{\"action\":\"%s\",\"class\":", nfc_action_name(def->rule.action));
+	fprintf(out,
+		"],\"default\":{\"action\":\"%s\",\"class\":", nfc_action_name(def->rule.action));
 	if (def->rule.class_id == NASCAR_NO_CLASS)
 		fputs("null", out);
 	else

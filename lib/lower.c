@@ -370,19 +370,19 @@ int nfc_build(const struct policy *p, void **bufp, size_t *sizep, char *err, siz
 	*sizep = 0;
 	if (p->nflows > NASCAR_MAX_FLOWS)
 		return nfc_fail(err, errlen, -E2BIG, "too many flows (%zu; the limit is %d)",
-			    p->nflows, NASCAR_MAX_FLOWS);
+				p->nflows, NASCAR_MAX_FLOWS);
 	if (p->nclasses > NASCAR_MAX_CLASSES)
 		return nfc_fail(err, errlen, -E2BIG, "too many classes (%zu; the limit is %d)",
-			    p->nclasses, NASCAR_MAX_CLASSES);
+				p->nclasses, NASCAR_MAX_CLASSES);
 	if (p->nifaces > NASCAR_MAX_IFACES)
 		return nfc_fail(err, errlen, -E2BIG, "too many interfaces (%zu; the limit is %d)",
-			    p->nifaces, NASCAR_MAX_IFACES);
+				p->nifaces, NASCAR_MAX_IFACES);
 	for (i = 0; i < p->nifaces; i++)
 		nallow += p->ifaces[i].nallow;
 	if (nallow > NASCAR_MAX_ALLOW)
 		return nfc_fail(err, errlen, -E2BIG,
-			    "too many allow-src prefixes (%zu; the limit is %d in all)", nallow,
-			    NASCAR_MAX_ALLOW);
+				"too many allow-src prefixes (%zu; the limit is %d in all)", nallow,
+				NASCAR_MAX_ALLOW);
 
 	memset(&l, 0, sizeof(l));
 	l.p = p;
@@ -398,9 +398,9 @@ int nfc_build(const struct policy *p, void **bufp, size_t *sizep, char *err, siz
 	if (ret) {
 		if (ret == -E2BIG)
 			nfc_fail(err, errlen, ret,
-			     "policy needs more than %d distinct match bitmaps; "
-			     "merge flows with the same addresses or ports",
-			     NASCAR_MAX_BITMAPS);
+				 "policy needs more than %d distinct match bitmaps; "
+				 "merge flows with the same addresses or ports",
+				 NASCAR_MAX_BITMAPS);
 		else
 			nfc_fail(err, errlen, ret, "out of memory");
 		goto out;

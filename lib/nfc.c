@@ -76,22 +76,22 @@ struct sec_rule {
 };
 
 static const struct sec_rule sec_rules[NFC_SEC_MAX + 1] = {
-	[NFC_SEC_CONFIG] = { NFC_SEC_CONFIG, sizeof(struct nascar_slot_cfg), 1, "config" },
-	[NFC_SEC_IFACES] = { NFC_SEC_IFACES, sizeof(struct nfc_iface), NASCAR_MAX_IFACES,
-			     "interfaces" },
-	[NFC_SEC_ALLOW] = { NFC_SEC_ALLOW, sizeof(struct nascar_allow_key), NASCAR_MAX_ALLOW,
-			    "allow-src" },
-	[NFC_SEC_CLASSES] = { NFC_SEC_CLASSES, sizeof(struct nfc_class), NASCAR_MAX_CLASSES,
-			      "classes" },
-	[NFC_SEC_FLOWS] = { NFC_SEC_FLOWS, sizeof(struct nfc_flow), NASCAR_NRULES, "flows" },
-	[NFC_SEC_ADDR] = { NFC_SEC_ADDR, sizeof(struct nfc_addr_entry),
-			   4 * (NASCAR_MAX_FLOWS + 1), "address table" },
-	[NFC_SEC_PORTS] = { NFC_SEC_PORTS, sizeof(struct nfc_port_range),
-			    2 * (2 * NASCAR_MAX_FLOWS + 1), "port table" },
-	[NFC_SEC_PROTO] = { NFC_SEC_PROTO, sizeof(__u32), 256, "protocol table" },
-	[NFC_SEC_INIF] = { NFC_SEC_INIF, sizeof(__u32), NASCAR_MAX_IFACES, "interface table" },
-	[NFC_SEC_BITMAPS] = { NFC_SEC_BITMAPS, sizeof(struct nascar_bitmap), NASCAR_MAX_BITMAPS,
-			      "bitmaps" },
+	[NFC_SEC_CONFIG] = {NFC_SEC_CONFIG, sizeof(struct nascar_slot_cfg), 1, "config"},
+	[NFC_SEC_IFACES] = {NFC_SEC_IFACES, sizeof(struct nfc_iface), NASCAR_MAX_IFACES,
+			    "interfaces"},
+	[NFC_SEC_ALLOW] = {NFC_SEC_ALLOW, sizeof(struct nascar_allow_key), NASCAR_MAX_ALLOW,
+			   "allow-src"},
+	[NFC_SEC_CLASSES] = {NFC_SEC_CLASSES, sizeof(struct nfc_class), NASCAR_MAX_CLASSES,
+			     "classes"},
+	[NFC_SEC_FLOWS] = {NFC_SEC_FLOWS, sizeof(struct nfc_flow), NASCAR_NRULES, "flows"},
+	[NFC_SEC_ADDR] = {NFC_SEC_ADDR, sizeof(struct nfc_addr_entry), 4 * (NASCAR_MAX_FLOWS + 1),
+			  "address table"},
+	[NFC_SEC_PORTS] = {NFC_SEC_PORTS, sizeof(struct nfc_port_range),
+			   2 * (2 * NASCAR_MAX_FLOWS + 1), "port table"},
+	[NFC_SEC_PROTO] = {NFC_SEC_PROTO, sizeof(__u32), 256, "protocol table"},
+	[NFC_SEC_INIF] = {NFC_SEC_INIF, sizeof(__u32), NASCAR_MAX_IFACES, "interface table"},
+	[NFC_SEC_BITMAPS] = {NFC_SEC_BITMAPS, sizeof(struct nascar_bitmap), NASCAR_MAX_BITMAPS,
+			     "bitmaps"},
 };
 
 static int name_ok(const char *s, size_t n)
@@ -131,16 +131,16 @@ static int check_tables(struct nfc_image *img, char *err, size_t errlen)
 {
 	const struct nascar_slot_cfg *cfg = img->cfg;
 	size_t i;
-	uint32_t next[2] = { 0, 0 };
-	int seen_root[2][2][2] = { { { 0 } } };
+	uint32_t next[2] = {0, 0};
+	int seen_root[2][2][2] = {{{0}}};
 
 	if (cfg->nflows > NASCAR_MAX_FLOWS || img->nflows != cfg->nflows + 1)
 		return nfc_fail(err, errlen, -EINVAL, "flow table has %zu entries for %u flows",
-			    img->nflows, cfg->nflows);
+				img->nflows, cfg->nflows);
 	img->nflows = cfg->nflows;
 	if (cfg->nwords != (cfg->nflows + 63) / 64)
 		return nfc_fail(err, errlen, -EINVAL, "bitmap width %u does not fit %u flows",
-			    cfg->nwords, cfg->nflows);
+				cfg->nwords, cfg->nflows);
 	if (cfg->nbitmaps != img->nbitmaps || cfg->nclasses != img->nclasses ||
 	    cfg->nifaces != img->nifaces)
 		return nfc_fail(err, errlen, -EINVAL, "section counts disagree with the header");
@@ -153,7 +153,8 @@ static int check_tables(struct nfc_image *img, char *err, size_t errlen)
 		if (!name_ok(f->name, sizeof(f->name)) || f->val.id != i ||
 		    (f->val.role != NASCAR_ROLE_GUEST && f->val.role != NASCAR_ROLE_UPLINK) ||
 		    f->val.mode > NASCAR_MODE_HYBRID || (f->val.flags & ~NASCAR_IF_ALLOW_SRC))
-			return nfc_fail(err, errlen, -EINVAL, "interface entry %zu is malformed", i);
+			return nfc_fail(err, errlen, -EINVAL, "interface entry %zu is malformed",
+					i);
 	}
 	for (i = 0; i < img->nallow; i++) {
 		const struct nascar_allow_key *k = &img->allow[i];
@@ -161,7 +162,8 @@ static int check_tables(struct nfc_image *img, char *err, size_t errlen)
 		if (k->slot != 0 || k->iface >= img->nifaces || k->pad0 ||
 		    !key_prefix_ok(k->family, k->prefixlen, k->addr) ||
 		    !(img->ifaces[k->iface].val.flags & NASCAR_IF_ALLOW_SRC))
-			return nfc_fail(err, errlen, -EINVAL, "allow-src entry %zu is malformed", i);
+			return nfc_fail(err, errlen, -EINVAL, "allow-src entry %zu is malformed",
+					i);
 	}
 	for (i = 0; i < img->nclasses; i++) {
 		const struct nfc_class *c = &img->classes[i];
@@ -215,8 +217,8 @@ static int check_tables(struct nfc_image *img, char *err, size_t errlen)
 			return nfc_fail(err, errlen, -EINVAL, "protocol entry %zu is malformed", i);
 	for (i = 0; i < NASCAR_MAX_IFACES; i++)
 		if (img->inif[i] >= img->nbitmaps)
-			return nfc_fail(err, errlen, -EINVAL, "interface table entry %zu is malformed",
-				    i);
+			return nfc_fail(err, errlen, -EINVAL,
+					"interface table entry %zu is malformed", i);
 	/* Bits past the last flow must be clear, or the classifier could
 	 * return a rule index with no rule behind it. */
 	for (i = 0; i < img->nbitmaps; i++) {
@@ -234,7 +236,7 @@ static int check_tables(struct nfc_image *img, char *err, size_t errlen)
 				valid = (1ULL << (cfg->nflows - lo)) - 1;
 			if (img->bitmaps[i].w[w] & ~valid)
 				return nfc_fail(err, errlen, -EINVAL,
-					    "bitmap %zu names a flow that does not exist", i);
+						"bitmap %zu names a flow that does not exist", i);
 		}
 	}
 	return 0;
@@ -244,8 +246,8 @@ int nfc_parse(void *buf, size_t size, struct nfc_image *img, char *err, size_t e
 {
 	const struct nfc_header *hdr = buf;
 	const struct nfc_section *secs;
-	const void *ptr[NFC_SEC_MAX + 1] = { 0 };
-	uint32_t cnt[NFC_SEC_MAX + 1] = { 0 };
+	const void *ptr[NFC_SEC_MAX + 1] = {0};
+	uint32_t cnt[NFC_SEC_MAX + 1] = {0};
 	uint32_t i;
 
 	memset(img, 0, sizeof(*img));
@@ -255,12 +257,13 @@ int nfc_parse(void *buf, size_t size, struct nfc_image *img, char *err, size_t e
 		return nfc_fail(err, errlen, -EINVAL, "not a compiled nascar policy (bad magic)");
 	if (hdr->abi_version != NASCAR_ABI_VERSION)
 		return nfc_fail(err, errlen, -EPROTO,
-			    "compiled for ABI version %u, this build reads version %u; "
-			    "recompile it with this nascarc",
-			    hdr->abi_version, NASCAR_ABI_VERSION);
+				"compiled for ABI version %u, this build reads version %u; "
+				"recompile it with this nascarc",
+				hdr->abi_version, NASCAR_ABI_VERSION);
 	if (hdr->total_size != size)
-		return nfc_fail(err, errlen, -EINVAL, "file is truncated or padded (%zu of %llu bytes)",
-			    size, (unsigned long long)hdr->total_size);
+		return nfc_fail(err, errlen, -EINVAL,
+				"file is truncated or padded (%zu of %llu bytes)", size,
+				(unsigned long long)hdr->total_size);
 	if (nfc_crc32c((const char *)buf + sizeof(*hdr), size - sizeof(*hdr)) != hdr->checksum)
 		return nfc_fail(err, errlen, -EBADMSG, "checksum mismatch: the file is corrupt");
 	if (hdr->nsections == 0 || hdr->nsections > NFC_SEC_MAX ||
@@ -278,22 +281,24 @@ int nfc_parse(void *buf, size_t size, struct nfc_image *img, char *err, size_t e
 		if (ptr[s->type])
 			return nfc_fail(err, errlen, -EINVAL, "%s section appears twice", r->name);
 		if (s->entry_size != r->entry_size)
-			return nfc_fail(err, errlen, -EINVAL, "%s entries are %u bytes, expected %u",
-				    r->name, s->entry_size, r->entry_size);
+			return nfc_fail(err, errlen, -EINVAL,
+					"%s entries are %u bytes, expected %u", r->name,
+					s->entry_size, r->entry_size);
 		if (s->count > r->max_count)
-			return nfc_fail(err, errlen, -EINVAL, "%s section has %u entries (limit %u)",
-				    r->name, s->count, r->max_count);
+			return nfc_fail(err, errlen, -EINVAL,
+					"%s section has %u entries (limit %u)", r->name, s->count,
+					r->max_count);
 		if (s->offset % 8 || s->offset > size ||
 		    (uint64_t)s->count * s->entry_size > size - s->offset)
 			return nfc_fail(err, errlen, -EINVAL, "%s section lies outside the file",
-				    r->name);
+					r->name);
 		ptr[s->type] = (const char *)buf + s->offset;
 		cnt[s->type] = s->count;
 	}
 	for (i = 1; i <= NFC_SEC_MAX; i++)
 		if (!ptr[i] && i != NFC_SEC_ALLOW && i != NFC_SEC_IFACES && i != NFC_SEC_CLASSES)
 			return nfc_fail(err, errlen, -EINVAL, "%s section is missing",
-				    sec_rules[i].name);
+					sec_rules[i].name);
 	if (cnt[NFC_SEC_CONFIG] != 1 || cnt[NFC_SEC_PROTO] != 256 ||
 	    cnt[NFC_SEC_INIF] != NASCAR_MAX_IFACES || cnt[NFC_SEC_BITMAPS] == 0 ||
 	    cnt[NFC_SEC_FLOWS] == 0)
@@ -408,7 +413,7 @@ int nfc_write_file(const char *path, const void *buf, size_t size, char *err, si
 		ret = write_all(STDOUT_FILENO, buf, size);
 		if (ret < 0)
 			return nfc_fail(err, errlen, ret, "cannot write standard output: %s",
-				    strerror(-ret));
+					strerror(-ret));
 		return 0;
 	}
 	if (asprintf(&tmp, "%s.tmp.%d", path, (int)getpid()) < 0)

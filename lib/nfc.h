@@ -38,7 +38,7 @@ struct nfc_image {
 	const struct nfc_port_range *ports;
 	size_t nports;
 	const __u32 *proto; /* 256 */
-	const __u32 *inif; /* NASCAR_MAX_IFACES */
+	const __u32 *inif;  /* NASCAR_MAX_IFACES */
 	const struct nascar_bitmap *bitmaps;
 	size_t nbitmaps;
 	void *lpm; /* userspace lookup structure, built on demand */
@@ -81,11 +81,11 @@ struct nfc_pkt {
 };
 
 struct nfc_verdict {
-	uint32_t rule; /* flow index, or NASCAR_RULE_DEFAULT */
+	uint32_t rule;	   /* flow index, or NASCAR_RULE_DEFAULT */
 	int matched_iface; /* 0: interface not declared (verdict is stack) */
-	int spoofed; /* allow-src refused the source: action is drop */
-	int action; /* NASCAR_ACT_* */
-	int class_id; /* or -1 */
+	int spoofed;	   /* allow-src refused the source: action is drop */
+	int action;	   /* NASCAR_ACT_* */
+	int class_id;	   /* or -1 */
 };
 
 /* ifname may be any string; an undeclared one gives action stack, rule default. */

@@ -15,26 +15,26 @@
 #include "nascar_abi.h"
 
 struct pol_prefix {
-	uint8_t family; /* 0 = any address, NASCAR_FAM_V4 or NASCAR_FAM_V6 */
-	uint8_t len; /* prefix length; host bits of addr are zero */
+	uint8_t family;	  /* 0 = any address, NASCAR_FAM_V4 or NASCAR_FAM_V6 */
+	uint8_t len;	  /* prefix length; host bits of addr are zero */
 	uint8_t addr[16]; /* network order; IPv4 in addr[0..3] */
 };
 
 struct pol_iface {
 	char name[NASCAR_IFNAMSIZ];
-	uint8_t role; /* NASCAR_ROLE_* */
-	uint8_t mode; /* NASCAR_MODE_* */
+	uint8_t role;	   /* NASCAR_ROLE_* */
+	uint8_t mode;	   /* NASCAR_MODE_* */
 	unsigned int line; /* where it was declared */
-	size_t nallow; /* 0: no allow-src check */
+	size_t nallow;	   /* 0: no allow-src check */
 	struct pol_prefix *allow;
 };
 
 struct pol_class {
 	char name[NASCAR_CLASS_NAMSIZ];
 	uint8_t priority; /* 0..7 */
-	uint8_t dscp; /* 0..63 or NASCAR_DSCP_KEEP */
-	uint64_t rate; /* bytes per second, 0 = no policer */
-	uint32_t burst; /* bytes (default already applied when rate > 0) */
+	uint8_t dscp;	  /* 0..63 or NASCAR_DSCP_KEEP */
+	uint64_t rate;	  /* bytes per second, 0 = no policer */
+	uint32_t burst;	  /* bytes (default already applied when rate > 0) */
 	unsigned int line;
 };
 
@@ -48,9 +48,9 @@ struct pol_flow {
 	struct pol_prefix src, dst;
 	uint16_t sport_lo, sport_hi; /* 0..65535 when no port was given */
 	uint16_t dport_lo, dport_hi;
-	int proto; /* IP protocol number or POL_PROTO_ANY */
-	int in_iface; /* index into ifaces[] or POL_IFACE_ANY */
-	int action; /* NASCAR_ACT_* */
+	int proto;     /* IP protocol number or POL_PROTO_ANY */
+	int in_iface;  /* index into ifaces[] or POL_IFACE_ANY */
+	int action;    /* NASCAR_ACT_* */
 	int class_idx; /* index into classes[] or POL_CLASS_NONE */
 	unsigned int line;
 };
@@ -62,8 +62,8 @@ struct policy {
 	size_t nclasses;
 	struct pol_flow *flows;
 	size_t nflows;
-	int default_action; /* NASCAR_ACT_* (stack when no default block) */
-	int default_class; /* POL_CLASS_NONE unless action is forward */
+	int default_action;   /* NASCAR_ACT_* (stack when no default block) */
+	int default_class;    /* POL_CLASS_NONE unless action is forward */
 	uint64_t source_hash; /* nfc_fnv1a64() of the source bytes */
 };
 

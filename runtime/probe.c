@@ -129,8 +129,7 @@ static void nl_put(struct nl_req *r, __u16 type, const void *data, __u16 len)
 }
 
 /* One request, one reply; calls cb on each attribute of the reply. */
-static int genl_call(int fd, struct nl_req *r, int (*cb)(const struct nlattr *, void *),
-		     void *arg)
+static int genl_call(int fd, struct nl_req *r, int (*cb)(const struct nlattr *, void *), void *arg)
 {
 	char buf[8192];
 	struct nlmsghdr *nh;
@@ -312,8 +311,8 @@ static void decide_auto(struct plan_if *ifs, size_t n, size_t i, int tcx)
 	char why_not[256] = "";
 
 	if (blk >= 0)
-		snprintf(why_not, sizeof(why_not),
-			 "%s %s %s%s", probe_kind_name(ifs[blk].dev.kind), ifs[blk].dev.name,
+		snprintf(why_not, sizeof(why_not), "%s %s %s%s", probe_kind_name(ifs[blk].dev.kind),
+			 ifs[blk].dev.name,
 			 ifs[blk].dev.xdp_known ? "does not take native XDP redirects now"
 						: "may refuse native XDP redirects (the kernel "
 						  "cannot tell before Linux 6.3)",

@@ -209,13 +209,13 @@ static void tap_close(struct tap *t, int unpersist)
 /* ---- forward mode --------------------------------------------------- */
 
 struct dir_stats {
-	uint64_t frames, bytes;	 /* frames copied (bytes without vnet hdr) */
-	uint64_t gso;		 /* vnet hdr gso_type != NONE */
-	uint64_t big;		 /* frames longer than 1514 bytes */
-	uint64_t max_len;	 /* longest frame seen */
-	uint64_t needs_csum;	 /* VIRTIO_NET_HDR_F_NEEDS_CSUM set */
-	uint64_t write_err;	 /* writes that failed (frame dropped) */
-	uint64_t write_eagain;	 /* of which EAGAIN */
+	uint64_t frames, bytes; /* frames copied (bytes without vnet hdr) */
+	uint64_t gso;		/* vnet hdr gso_type != NONE */
+	uint64_t big;		/* frames longer than 1514 bytes */
+	uint64_t max_len;	/* longest frame seen */
+	uint64_t needs_csum;	/* VIRTIO_NET_HDR_F_NEEDS_CSUM set */
+	uint64_t write_err;	/* writes that failed (frame dropped) */
+	uint64_t write_eagain;	/* of which EAGAIN */
 };
 
 static void stats_line(FILE *f, const char *tag, const struct dir_stats *s)
@@ -282,7 +282,7 @@ static int pump(int src, int dst, unsigned char *buf, struct dir_stats *s)
 				break;
 			s->write_eagain++;
 			{
-				struct pollfd p = { .fd = dst, .events = POLLOUT };
+				struct pollfd p = {.fd = dst, .events = POLLOUT};
 
 				poll(&p, 1, 1);
 			}
@@ -327,8 +327,8 @@ static int do_forward(struct fwd_opts *o)
 	t0 = now_mono();
 	while (!stop_flag) {
 		struct pollfd p[2] = {
-			{ .fd = o->a.fd, .events = POLLIN },
-			{ .fd = o->b.fd, .events = POLLIN },
+			{.fd = o->a.fd, .events = POLLIN},
+			{.fd = o->b.fd, .events = POLLIN},
 		};
 		double t;
 		int r = poll(p, 2, 100);
@@ -556,8 +556,8 @@ static int do_gen(struct gen_opts *o)
 		       secs > 0 ? (double)frames_out / secs : 0.0,
 		       frames_out ? (double)(cpu1 - cpu0) / (double)frames_out : 0.0,
 		       (double)(cpu1 - cpu0) / 1e9, usr, sys, (unsigned long long)eagain,
-		       (unsigned long long)errs, o->flows, flen - VNET_HDR_LEN, o->partial,
-		       o->ipv6, o->cpu);
+		       (unsigned long long)errs, o->flows, flen - VNET_HDR_LEN, o->partial, o->ipv6,
+		       o->cpu);
 		fflush(stdout);
 	}
 	tap_close(&o->t, 0);
@@ -601,38 +601,60 @@ static int parse_onoff(const char *s)
 }
 
 enum {
-	O_NS_A = 256, O_TAP_A, O_NS_B, O_TAP_B, O_OFFLOAD, O_CREATE, O_DELETE, O_DURATION,
-	O_STATS, O_QUIET, O_NS, O_TAP, O_SIP, O_DIP, O_SMAC, O_DMAC, O_SPORT, O_DPORT,
-	O_FLOWS, O_SECONDS, O_CPU, O_PARTIAL, O_IPV6, O_PAYLOAD, O_HELP,
+	O_NS_A = 256,
+	O_TAP_A,
+	O_NS_B,
+	O_TAP_B,
+	O_OFFLOAD,
+	O_CREATE,
+	O_DELETE,
+	O_DURATION,
+	O_STATS,
+	O_QUIET,
+	O_NS,
+	O_TAP,
+	O_SIP,
+	O_DIP,
+	O_SMAC,
+	O_DMAC,
+	O_SPORT,
+	O_DPORT,
+	O_FLOWS,
+	O_SECONDS,
+	O_CPU,
+	O_PARTIAL,
+	O_IPV6,
+	O_PAYLOAD,
+	O_HELP,
 };
 
 static const struct option longopts[] = {
-	{ "ns-a", required_argument, NULL, O_NS_A },
-	{ "tap-a", required_argument, NULL, O_TAP_A },
-	{ "ns-b", required_argument, NULL, O_NS_B },
-	{ "tap-b", required_argument, NULL, O_TAP_B },
-	{ "offload", required_argument, NULL, O_OFFLOAD },
-	{ "create", no_argument, NULL, O_CREATE },
-	{ "delete-on-exit", no_argument, NULL, O_DELETE },
-	{ "duration", required_argument, NULL, O_DURATION },
-	{ "stats", required_argument, NULL, O_STATS },
-	{ "quiet", no_argument, NULL, O_QUIET },
-	{ "ns", required_argument, NULL, O_NS },
-	{ "tap", required_argument, NULL, O_TAP },
-	{ "src-ip", required_argument, NULL, O_SIP },
-	{ "dst-ip", required_argument, NULL, O_DIP },
-	{ "src-mac", required_argument, NULL, O_SMAC },
-	{ "dst-mac", required_argument, NULL, O_DMAC },
-	{ "sport", required_argument, NULL, O_SPORT },
-	{ "dport", required_argument, NULL, O_DPORT },
-	{ "flows", required_argument, NULL, O_FLOWS },
-	{ "seconds", required_argument, NULL, O_SECONDS },
-	{ "cpu", required_argument, NULL, O_CPU },
-	{ "partial-csum", no_argument, NULL, O_PARTIAL },
-	{ "ipv6", no_argument, NULL, O_IPV6 },
-	{ "payload", required_argument, NULL, O_PAYLOAD },
-	{ "help", no_argument, NULL, O_HELP },
-	{ NULL, 0, NULL, 0 },
+	{"ns-a", required_argument, NULL, O_NS_A},
+	{"tap-a", required_argument, NULL, O_TAP_A},
+	{"ns-b", required_argument, NULL, O_NS_B},
+	{"tap-b", required_argument, NULL, O_TAP_B},
+	{"offload", required_argument, NULL, O_OFFLOAD},
+	{"create", no_argument, NULL, O_CREATE},
+	{"delete-on-exit", no_argument, NULL, O_DELETE},
+	{"duration", required_argument, NULL, O_DURATION},
+	{"stats", required_argument, NULL, O_STATS},
+	{"quiet", no_argument, NULL, O_QUIET},
+	{"ns", required_argument, NULL, O_NS},
+	{"tap", required_argument, NULL, O_TAP},
+	{"src-ip", required_argument, NULL, O_SIP},
+	{"dst-ip", required_argument, NULL, O_DIP},
+	{"src-mac", required_argument, NULL, O_SMAC},
+	{"dst-mac", required_argument, NULL, O_DMAC},
+	{"sport", required_argument, NULL, O_SPORT},
+	{"dport", required_argument, NULL, O_DPORT},
+	{"flows", required_argument, NULL, O_FLOWS},
+	{"seconds", required_argument, NULL, O_SECONDS},
+	{"cpu", required_argument, NULL, O_CPU},
+	{"partial-csum", no_argument, NULL, O_PARTIAL},
+	{"ipv6", no_argument, NULL, O_IPV6},
+	{"payload", required_argument, NULL, O_PAYLOAD},
+	{"help", no_argument, NULL, O_HELP},
+	{NULL, 0, NULL, 0},
 };
 
 static long parse_num(const char *s, long lo, long hi, const char *what)
@@ -695,20 +717,48 @@ int main(int argc, char **argv)
 	optind = 2;
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
-		case O_NS_A: fo.a.ns = optarg; break;
-		case O_TAP_A: fo.a.name = optarg; break;
-		case O_NS_B: fo.b.ns = optarg; break;
-		case O_TAP_B: fo.b.name = optarg; break;
-		case O_OFFLOAD: fo.offload = go.offload = parse_onoff(optarg); break;
-		case O_CREATE: fo.create = 1; break;
-		case O_DELETE: fo.del_on_exit = 1; break;
-		case O_DURATION: fo.duration = parse_secs(optarg, "--duration"); break;
-		case O_STATS: fo.stats = optarg; break;
-		case O_QUIET: fo.quiet = 1; break;
-		case O_NS: go.t.ns = optarg; break;
-		case O_TAP: go.t.name = optarg; break;
-		case O_SIP: go.sip = optarg; break;
-		case O_DIP: go.dip = optarg; break;
+		case O_NS_A:
+			fo.a.ns = optarg;
+			break;
+		case O_TAP_A:
+			fo.a.name = optarg;
+			break;
+		case O_NS_B:
+			fo.b.ns = optarg;
+			break;
+		case O_TAP_B:
+			fo.b.name = optarg;
+			break;
+		case O_OFFLOAD:
+			fo.offload = go.offload = parse_onoff(optarg);
+			break;
+		case O_CREATE:
+			fo.create = 1;
+			break;
+		case O_DELETE:
+			fo.del_on_exit = 1;
+			break;
+		case O_DURATION:
+			fo.duration = parse_secs(optarg, "--duration");
+			break;
+		case O_STATS:
+			fo.stats = optarg;
+			break;
+		case O_QUIET:
+			fo.quiet = 1;
+			break;
+		case O_NS:
+			go.t.ns = optarg;
+			break;
+		case O_TAP:
+			go.t.name = optarg;
+			break;
+		case O_SIP:
+			go.sip = optarg;
+			break;
+		case O_DIP:
+			go.dip = optarg;
+			break;
 		case O_SMAC:
 			if (parse_mac(optarg, go.smac))
 				die("bad --src-mac %s", optarg);
@@ -718,17 +768,37 @@ int main(int argc, char **argv)
 				die("bad --dst-mac %s", optarg);
 			go.have_dmac = 1;
 			break;
-		case O_SPORT: go.sport = (unsigned int)parse_num(optarg, 1, 65535, "--sport"); break;
-		case O_DPORT: go.dport = (unsigned int)parse_num(optarg, 1, 65535, "--dport"); break;
-		case O_FLOWS: go.flows = (int)parse_num(optarg, 1, 65536, "--flows"); break;
-		case O_SECONDS: go.seconds = parse_secs(optarg, "--seconds"); break;
-		case O_CPU: go.cpu = (int)parse_num(optarg, 0, CPU_SETSIZE - 1, "--cpu"); break;
-		case O_PARTIAL: go.partial = 1; break;
-		case O_IPV6: go.ipv6 = 1; break;
-		case O_PAYLOAD: go.payload = (int)parse_num(optarg, 0, 1400, "--payload"); break;
+		case O_SPORT:
+			go.sport = (unsigned int)parse_num(optarg, 1, 65535, "--sport");
+			break;
+		case O_DPORT:
+			go.dport = (unsigned int)parse_num(optarg, 1, 65535, "--dport");
+			break;
+		case O_FLOWS:
+			go.flows = (int)parse_num(optarg, 1, 65536, "--flows");
+			break;
+		case O_SECONDS:
+			go.seconds = parse_secs(optarg, "--seconds");
+			break;
+		case O_CPU:
+			go.cpu = (int)parse_num(optarg, 0, CPU_SETSIZE - 1, "--cpu");
+			break;
+		case O_PARTIAL:
+			go.partial = 1;
+			break;
+		case O_IPV6:
+			go.ipv6 = 1;
+			break;
+		case O_PAYLOAD:
+			go.payload = (int)parse_num(optarg, 0, 1400, "--payload");
+			break;
 		case 'h':
-		case O_HELP: usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		case O_HELP:
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
 		}
 	}
 	if (optind != argc) {
