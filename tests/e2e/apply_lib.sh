@@ -16,17 +16,6 @@ NC=${NASCARC:-$_rig_o/nascarc}
 PIN=/sys/fs/bpf/$RIG_PREFIX
 STATE=/run/nascar/sys-fs-bpf-$RIG_PREFIX
 
-fails=0
-ok() { echo "PASS: $1"; }
-bad() {
-	echo "FAIL: $1${2:+ ($2)}"
-	fails=$((fails + 1))
-}
-check() { # check NAME CMD...
-	local n=$1
-	shift
-	if "$@"; then ok "$n"; else bad "$n"; fi
-}
 
 # na ARGS...: nascar-apply in gw with this test's pin directory.
 na() { rig_exec gw "$NA" --pin-dir "$PIN" "$@"; }

@@ -46,6 +46,20 @@ RIG_OFFLOAD=
 
 rig_log() { echo "rig: $*" >&2; }
 
+# Test results in the form tests/run.sh counts: ok NAME, bad NAME [WHY],
+# check NAME CMD... (PASS when CMD succeeds); $fails counts the failures.
+fails=0
+ok() { echo "PASS: $1"; }
+bad() {
+	echo "FAIL: $1${2:+ ($2)}"
+	fails=$((fails + 1))
+}
+check() { # check NAME CMD...
+	local n=$1
+	shift
+	if "$@"; then ok "$n"; else bad "$n"; fi
+}
+
 # rig_ns vm|gw|srv|FULLNAME: print the namespace's full name.
 rig_ns() {
 	case "$1" in

@@ -22,17 +22,6 @@ if [ ! -x "$RIG_VMM" ]; then
 fi
 rig_trap
 
-fails=0
-ok() { echo "PASS: $1"; }
-bad() {
-	echo "FAIL: $1${2:+ ($2)}"
-	fails=$((fails + 1))
-}
-check() { # check NAME CMD...
-	local n=$1
-	shift
-	if "$@"; then ok "$n"; else bad "$n"; fi
-}
 
 have_ping=1
 command -v ping >/dev/null 2>&1 || have_ping=0
