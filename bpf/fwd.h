@@ -310,6 +310,7 @@ static __always_inline int nascar_route(void *ctx, const struct nascar_pkt *pk,
 					const struct nascar_route_in *in,
 					struct nascar_flow_val *fv, struct bpf_fib_lookup *p)
 {
+	struct nascar_iface *egress;
 	struct nascar_ifkey ek;
 	int rc;
 
@@ -362,11 +363,18 @@ static __always_inline int nascar_route(void *ctx, const struct nascar_pkt *pk,
 
 	ek.ifindex = p->ifindex;
 	ek.slot = in->slot;
-	if (!bpf_map_lookup_elem(&nascar_ifaces, &ek)) {
+	egress = bpf_map_lookup_elem(&nascar_ifaces, &ek);
+	if (!egress) {
 		fv->verdict = NASCAR_V_STACK;
 		fv->stack_reason = NASCAR_SR_EGRESS;
 		return ROUTE_OK;
 	}
+	/* Both hooks of an interface share its cache entries: the flag
+	 * depends only on the two interfaces, never on the hook. */
+	if ((egress->flags & NASCAR_IF_NO_XDP_TX) && (in->iflags & NASCAR_IF_XDP_NATIVE))
+		fv->flags |= NASCAR_FV_XDP_HANDON;
+	else
+		fv->flags &= ~NASCAR_FV_XDP_HANDON;
 
 	if (rc == BPF_FIB_LKUP_RET_NO_NEIGH) {
 		if (!in->xdp || (in->iflags & NASCAR_IF_TC)) {

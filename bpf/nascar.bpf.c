@@ -100,6 +100,14 @@ static __always_inline int nascar_run(void *ctx, const int xdp)
 	ifid = ifc->id & (NASCAR_MAX_IFACES - 1);
 	iflags = ifc->flags;
 
+	if (!xdp && skb->vlan_present) {
+		/* The tag was taken off into the skb (on receive, before TC):
+		 * a frame of a VLAN, not an untagged frame of this interface.
+		 * Tags still in the bytes make the parser say NP_OTHER. */
+		nascar_count(slot, ifid, NASCAR_NO_RULE, NASCAR_NO_CLASS, CNT_STACK, len);
+		return TC_ACT_OK;
+	}
+
 	if (!xdp) {
 		/* hand-over from XDP */
 		struct nascar_meta *m = (void *)(long)skb->data_meta;
@@ -235,17 +243,25 @@ static __always_inline int nascar_run(void *ctx, const int xdp)
 
 	if (xdp) {
 		struct ethhdr *eth = data;
+		/* Native XDP cannot see whether a frame's L4 checksum is
+		 * partial: on a guest's tap, or where the runtime says the
+		 * sender may offload checksums (a veth), check and complete. */
+		int csum_walk = (iflags & NASCAR_IF_XDP_NATIVE) &&
+				((iflags & NASCAR_IF_CSUM_FIX) || ifc->role == NASCAR_ROLE_GUEST) &&
+				(pk.proto == IPPROTO_TCP || pk.proto == IPPROTO_UDP);
 
-		/* what XDP cannot take goes on to TC (or the stack) */
-		if ((f->flags & NASCAR_FV_NEED_TC) || pk.l3_len > f->mtu ||
+		/* what XDP cannot take goes on to TC (or the stack): a route
+		 * that needs TC, a frame over the egress MTU, an egress that
+		 * refuses native redirects (it would drop the frame after we
+		 * counted it), a frame too big for the checksum walk below */
+		if ((f->flags & (NASCAR_FV_NEED_TC | NASCAR_FV_XDP_HANDON)) || pk.l3_len > f->mtu ||
+		    (csum_walk && len > NASCAR_CSUM_MAX_FRAME) ||
 		    bpf_redirect_map(&nascar_devmap, f->ifindex, XDP_PASS) != XDP_REDIRECT) {
 			if (!(iflags & NASCAR_IF_TC))
 				nascar_count(slot, ifid, rule, f->class_id, CNT_STACK, len);
 			return xdp_pass(xctx, iflags, rule, gen);
 		}
-		if ((iflags & NASCAR_IF_XDP_NATIVE) && ifc->role == NASCAR_ROLE_GUEST &&
-		    (pk.proto == IPPROTO_TCP || pk.proto == IPPROTO_UDP) &&
-		    len <= NASCAR_CSUM_MAX_FRAME && xdp_fix_l4_csum(xctx, &pk, data)) {
+		if (csum_walk && xdp_fix_l4_csum(xctx, &pk, data)) {
 			nascar_count(slot, ifid, rule, f->class_id, CNT_STACK, len);
 			return xdp_pass(xctx, iflags, NASCAR_META_RULE_STACK, gen);
 		}

@@ -91,6 +91,13 @@
 #define NASCAR_IF_XDP 0x02	  /* the XDP program is attached here */
 #define NASCAR_IF_TC 0x04	  /* the TC program is attached here */
 #define NASCAR_IF_XDP_NATIVE 0x08 /* XDP runs in driver mode here */
+/* Native XDP redirects into this device fail (a veth whose peer has GRO
+ * off and no XDP, or a device the kernel cannot vouch for before 6.3):
+ * XDP hands packets routed here to TC, or to the stack. */
+#define NASCAR_IF_NO_XDP_TX 0x10
+/* Frames arriving here may carry partial L4 checksums (a tap's guest or a
+ * veth's peer offloads them): native XDP verifies, completes or hands on. */
+#define NASCAR_IF_CSUM_FIX 0x20
 
 /* Classification fields; index into a field's lookup structure. */
 #define NASCAR_DIM_SRC 0
@@ -250,6 +257,7 @@ _Static_assert(sizeof(struct nascar_flow_key) == 44, "nascar_flow_key size");
 /* struct nascar_flow_val.flags */
 #define NASCAR_FV_NEED_TC 0x01 /* route needs the TC path (no neighbour yet) */
 #define NASCAR_FV_POLICE 0x02  /* the class has a rate (saves a lookup on hits) */
+#define NASCAR_FV_XDP_HANDON 0x04 /* egress takes no native XDP redirect: XDP hands on */
 
 /* struct nascar_flow_val.stack_reason: why a flow goes to the stack. */
 #define NASCAR_SR_NONE 0

@@ -227,8 +227,10 @@ static void plan_line(char *buf, size_t len, int eff, int xdp, int tc)
 	snprintf(buf, len, "%s (%s%s%s)", plan_mode_name(eff), x, xdp && tc ? " + " : "", t);
 }
 
-static int build_plan(const struct nfc_image *img, struct plan_if *plan)
+static int build_plan(const struct rt_opts *o, const struct nfc_image *img, struct plan_if *plan)
 {
+	int refused = 0;
+
 	for (size_t i = 0; i < img->nifaces; i++) {
 		const struct nfc_iface *fi = &img->ifaces[i];
 		char name[NASCAR_IFNAMSIZ + 1];
@@ -247,7 +249,18 @@ static int build_plan(const struct nfc_image *img, struct plan_if *plan)
 		plan[i].mode = fi->val.mode;
 	}
 	plan_decide(plan, img->nifaces, probe_has_tcx());
-	return 0;
+	for (size_t i = 0; i < img->nifaces; i++) {
+		if (!plan[i].refuse[0])
+			continue;
+		if (o->unsafe_mode) {
+			pr_warn("%s (applied anyway: --unsafe-mode)", plan[i].refuse);
+			continue;
+		}
+		pr_err("%s; nothing was changed (--unsafe-mode applies it anyway)",
+		       plan[i].refuse);
+		refused = 1;
+	}
+	return refused ? -1 : 0;
 }
 
 /* ---- hooks -------------------------------------------------------------- */
@@ -470,7 +483,7 @@ int cmd_apply(struct rt_opts *o, const char *file)
 	if (check_bpffs(o->pin_dir, mount_at, sizeof(mount_at), o->private_bpffs) < 0 &&
 	    !o->dry_run)
 		goto out_img;
-	if (build_plan(&img, plan) < 0)
+	if (build_plan(o, &img, plan) < 0)
 		goto out_img;
 
 	ret = state_read(o->state_dir, &st, err, sizeof(err));
@@ -635,7 +648,7 @@ int cmd_apply(struct rt_opts *o, const char *file)
 				added_xdp[i] = 1;
 				save_state(o, &st);
 			}
-		} else if (l.xdp) {
+		} else if (p->xdp && l.xdp) {
 			p->xdp = l.xdp; /* keep what is there */
 		}
 		rt_stall("after-xdp");
@@ -657,7 +670,7 @@ int cmd_apply(struct rt_opts *o, const char *file)
 			s->tc_prog_id = prog_id_of(b.prog_tc);
 			added_tc[i] = 1;
 			save_state(o, &st);
-		} else if (l.tc) {
+		} else if (p->tc && l.tc) {
 			p->tc = l.tc;
 		}
 		snprintf(s->reason, sizeof(s->reason), "%s", p->reason);
@@ -672,7 +685,9 @@ int cmd_apply(struct rt_opts *o, const char *file)
 		ifindex[i] = plan[i].dev.ifindex;
 		ifflags[i] = (plan[i].xdp ? NASCAR_IF_XDP : 0) |
 			     (plan[i].xdp == XDP_NATIVE ? NASCAR_IF_XDP_NATIVE : 0) |
-			     (plan[i].tc ? NASCAR_IF_TC : 0);
+			     (plan[i].tc ? NASCAR_IF_TC : 0) |
+			     (plan[i].no_xdp_tx ? NASCAR_IF_NO_XDP_TX : 0) |
+			     (plan[i].csum_fix ? NASCAR_IF_CSUM_FIX : 0);
 	}
 	to_fill_maps(&b, &fm);
 	ret = fill_slot_ex(&fm, &img, (int)slot, ifindex, ifflags, err, sizeof(err));

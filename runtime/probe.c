@@ -281,18 +281,36 @@ static int guest_offloads(const struct probe_dev *d)
 	return d->tso == 1 || d->txcsum == 1;
 }
 
+/* Does a native XDP redirect into this device fail?  A tap always takes
+ * them; anything else only when the kernel says so (Linux 6.3+). */
+static int refuses_native_redirect(const struct probe_dev *d)
+{
+	if (d->kind == DEV_TAP)
+		return 0;
+	return d->xdp_known ? !d->ndo_xmit : 1;
+}
+
 /* Index of an interface that cannot take a native XDP redirect, or -1. */
 static int native_egress_blocker(const struct plan_if *ifs, size_t n, size_t self)
 {
 	for (size_t j = 0; j < n; j++) {
 		if (j == self)
 			continue;
-		if (ifs[j].dev.kind == DEV_TAP)
-			continue;
-		if (ifs[j].dev.xdp_known ? !ifs[j].dev.ndo_xmit : 1)
+		if (refuses_native_redirect(&ifs[j].dev))
 			return (int)j;
 	}
 	return -1;
+}
+
+/* "veth eth0 does not take native XDP redirects now; ..." */
+static void blocker_text(char *buf, size_t len, const struct probe_dev *b)
+{
+	snprintf(buf, len, "%s %s %s%s", probe_kind_name(b->kind), b->name,
+		 b->xdp_known ? "does not take native XDP redirects now"
+			      : "may refuse native XDP redirects (the kernel cannot tell before "
+				"Linux 6.3)",
+		 b->kind == DEV_VETH ? "; a veth takes them when its peer has GRO on or runs XDP"
+				     : "");
 }
 
 static void set(struct plan_if *p, int eff, int xdp, int fallback, int tc)
@@ -311,14 +329,7 @@ static void decide_auto(struct plan_if *ifs, size_t n, size_t i, int tcx)
 	char why_not[256] = "";
 
 	if (blk >= 0)
-		snprintf(why_not, sizeof(why_not), "%s %s %s%s", probe_kind_name(ifs[blk].dev.kind),
-			 ifs[blk].dev.name,
-			 ifs[blk].dev.xdp_known ? "does not take native XDP redirects now"
-						: "may refuse native XDP redirects (the kernel "
-						  "cannot tell before Linux 6.3)",
-			 ifs[blk].dev.kind == DEV_VETH ? "; a veth takes them when its peer has "
-							 "GRO on or runs XDP"
-						       : "");
+		blocker_text(why_not, sizeof(why_not), &ifs[blk].dev);
 
 	switch (d->kind) {
 	case DEV_TAP:
@@ -404,6 +415,60 @@ static const char *veth_tso_warning(const struct probe_dev *d)
 	       "which costs bulk TCP far more than XDP gains; mode tc or auto keeps it";
 }
 
+/*
+ * An explicit xdp mode is refused where it cannot carry the traffic (the
+ * contract: a mode that cannot carry a flow says so, it never drops or
+ * splits it silently):
+ *  - a guest tap with TSO on sends TCP as GSO super-packets, which XDP
+ *    cannot redirect: they take the kernel's path (NATed, when the host
+ *    masquerades) while the rest of the connection does not, and the
+ *    server resets it;
+ *  - an egress that refuses native redirects would drop every frame XDP
+ *    forwards there (the data path hands those to the stack instead, so
+ *    the mode would forward nothing).
+ * Hybrid and auto carry both cases: TC takes what XDP hands on.
+ */
+static void check_xdp_mode(struct plan_if *ifs, size_t n, size_t i)
+{
+	struct plan_if *p = &ifs[i];
+	const struct probe_dev *d = &p->dev;
+	int blk = native_egress_blocker(ifs, n, i);
+
+	if (d->kind == DEV_TAP && d->tso == 1) {
+		snprintf(p->refuse, sizeof(p->refuse),
+			 "%s: mode xdp cannot carry this guest's TCP: the tap has TSO on, so the "
+			 "guest sends GSO super-packets that XDP cannot redirect; they would take "
+			 "the kernel's path (and its NAT) while the rest of each connection does "
+			 "not; use mode hybrid or auto (TC takes the super-packets), or turn TSO "
+			 "off in the guest",
+			 d->name);
+	} else if (blk >= 0) {
+		char why[256];
+
+		blocker_text(why, sizeof(why), &ifs[blk].dev);
+		snprintf(p->refuse, sizeof(p->refuse),
+			 "%s: mode xdp cannot forward to %s: %s, and XDP alone would have to "
+			 "hand every such packet to the kernel's path; use mode hybrid or auto "
+			 "(TC takes them)",
+			 d->name, ifs[blk].dev.name, why);
+	}
+}
+
+/* Hybrid: say which egresses XDP hands to TC, and why. */
+static void note_handons(struct plan_if *ifs, size_t n, size_t i)
+{
+	struct plan_if *p = &ifs[i];
+	int blk = native_egress_blocker(ifs, n, i);
+	size_t l = strlen(p->reason);
+	char why[256];
+
+	if (blk < 0)
+		return;
+	blocker_text(why, sizeof(why), &ifs[blk].dev);
+	snprintf(p->reason + l, sizeof(p->reason) - l, "; XDP hands packets for %s to TC: %s",
+		 ifs[blk].dev.name, why);
+}
+
 void plan_decide(struct plan_if *ifs, size_t n, int has_tcx)
 {
 	int tcx = has_tcx ? TC_TCX : TC_NETLINK;
@@ -412,28 +477,36 @@ void plan_decide(struct plan_if *ifs, size_t n, int has_tcx)
 		struct plan_if *p = &ifs[i];
 		const struct probe_dev *d = &p->dev;
 
+		p->refuse[0] = '\0';
 		switch (p->mode) {
 		case NASCAR_MODE_XDP:
-			set(p, NASCAR_MODE_XDP, XDP_NATIVE, 1, TC_NONE);
-			snprintf(p->reason, sizeof(p->reason), "the policy says xdp%s%s",
-				 (d->kind == DEV_TAP && guest_offloads(d))
-					 ? " (this tap has TSO or tx checksum offload on: frames "
-					   "XDP hands on take the kernel's path)"
-					 : "",
+			/* generic XDP on a tap would redirect partial checksums
+			 * without the kernel's fallback: native or nothing there */
+			set(p, NASCAR_MODE_XDP, XDP_NATIVE, d->kind != DEV_TAP, TC_NONE);
+			snprintf(p->reason, sizeof(p->reason), "the policy says xdp%s",
 				 veth_tso_warning(d));
+			check_xdp_mode(ifs, n, i);
 			break;
 		case NASCAR_MODE_TC:
 			set(p, NASCAR_MODE_TC, XDP_NONE, 0, tcx);
 			snprintf(p->reason, sizeof(p->reason), "the policy says tc");
 			break;
 		case NASCAR_MODE_HYBRID:
-			set(p, NASCAR_MODE_HYBRID, XDP_NATIVE, 1, tcx);
+			set(p, NASCAR_MODE_HYBRID, XDP_NATIVE, d->kind != DEV_TAP, tcx);
 			snprintf(p->reason, sizeof(p->reason), "the policy says hybrid%s",
 				 veth_tso_warning(d));
+			note_handons(ifs, n, i);
 			break;
 		default:
 			decide_auto(ifs, n, i, tcx);
 			break;
 		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct probe_dev *d = &ifs[i].dev;
+
+		ifs[i].no_xdp_tx = refuses_native_redirect(d);
+		/* a guest's tap, or a veth whose peer may offload checksums */
+		ifs[i].csum_fix = d->kind == DEV_TAP || d->kind == DEV_VETH;
 	}
 }

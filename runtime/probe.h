@@ -67,10 +67,16 @@ struct plan_if {
 	int xdp;	  /* XDP_*: what to try first */
 	int xdp_fallback; /* 1: native may fall back to generic; 0: else no XDP */
 	int tc;		  /* TC_* */
+	int no_xdp_tx;	  /* native XDP redirects into this device fail */
+	int csum_fix;	  /* frames here may carry partial L4 checksums */
 	char reason[320];
+	/* Why the mode the policy asks for cannot carry traffic here ("" when
+	 * it can): nascar-apply refuses the policy unless told otherwise. */
+	char refuse[480];
 };
 
-/* Fills eff_mode, xdp, xdp_fallback, tc and reason of every entry. */
+/* Fills eff_mode, xdp, xdp_fallback, tc, no_xdp_tx, csum_fix, reason and
+ * refuse of every entry. */
 void plan_decide(struct plan_if *ifs, size_t n, int has_tcx);
 const char *plan_mode_name(int mode);
 const char *plan_xdp_name(int xdp);

@@ -17,6 +17,7 @@ struct rt_opts {
 	int dry_run;
 	int json;
 	int force;	   /* apply even when the same policy is in force */
+	int unsafe_mode;   /* apply an explicit mode that cannot carry traffic here */
 	int private_bpffs; /* accept a bpffs private to this mount namespace */
 	double interval;   /* stats --interval */
 	int count;	   /* stats --count */
