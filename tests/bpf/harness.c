@@ -21,14 +21,45 @@
 const char *nascarc_path;
 int n_pass, n_fail, n_skip;
 
+/* failed expectations since the last result line, and how many were printed */
+static int expect_pending, expect_printed;
+
+void expect_failed(const char *file, int line, const char *what)
+{
+	if (expect_printed++ < EXPECT_REPORT_MAX)
+		fprintf(stderr, "  %s:%d: expected %s\n", file, line, what);
+	expect_pending++;
+}
+
+void expect_failed_eq(const char *file, int line, const char *what, long long got, long long want)
+{
+	if (expect_printed++ < EXPECT_REPORT_MAX)
+		fprintf(stderr, "  %s:%d: expected %s (got %lld, want %lld)\n", file, line, what,
+			got, want);
+	expect_pending++;
+}
+
 void result(const char *name, int ok)
 {
+	if (expect_printed > EXPECT_REPORT_MAX)
+		fprintf(stderr, "  (%d more failed expectations not shown)\n",
+			expect_printed - EXPECT_REPORT_MAX);
+	if (expect_pending)
+		ok = 0;
+	expect_pending = 0;
+	expect_printed = 0;
 	printf("%s: %s\n", ok ? "PASS" : "FAIL", name);
 	fflush(stdout);
 	if (ok)
 		n_pass++;
 	else
 		n_fail++;
+}
+
+void results_finish(void)
+{
+	if (expect_pending)
+		result("expectations after the last result line", 0);
 }
 
 int sh(const char *fmt, ...)
@@ -450,9 +481,12 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(what, "all") || !strcmp(what, "packets"))
 		test_packets(&e);
+	if (!strcmp(what, "all") || !strcmp(what, "modes"))
+		test_modes(&e);
 	if (!strcmp(what, "all") || !strcmp(what, "diff"))
 		test_diff(&e, n);
 	env_close(&e);
+	results_finish();
 	printf("%d passed, %d failed, %d skipped\n", n_pass, n_fail, n_skip);
 	return n_fail ? 1 : 0;
 }

@@ -38,12 +38,41 @@ struct env {
 extern const char *nascarc_path;
 extern int n_pass, n_fail, n_skip;
 
-/* one result line */
+/*
+ * The one assertion style of the C tests in tests/bpf/: a case is
+ *
+ *	int ok = 1;
+ *	EXPECT(cond);  EXPECT_EQ(got, want);  ...
+ *	result("what the case shows", ok);
+ *
+ * Every check is an EXPECT or EXPECT_EQ (no hand-written `ok = expr`), and
+ * every EXPECT reaches a result line: besides clearing the local `ok`, a
+ * failed expectation is recorded in the harness, result() turns the next
+ * result line into a FAIL whatever `ok` says, and results_finish() (called
+ * by main() before the summary) prints a FAIL for expectations that failed
+ * after the last result line.  So an EXPECT in set-up code between two cases
+ * cannot be lost; give set-up steps a case of their own anyway, so the FAIL
+ * line names them.  Failed expectations print FILE:LINE on stderr (the first
+ * EXPECT_REPORT_MAX of each case; the rest are counted).
+ */
 void result(const char *name, int ok);
-#define EXPECT(cond)                                                                          \
+void results_finish(void);
+void expect_failed(const char *file, int line, const char *what);
+void expect_failed_eq(const char *file, int line, const char *what, long long got, long long want);
+#define EXPECT_REPORT_MAX 10
+#define EXPECT(cond)                                              \
+	do {                                                      \
+		if (!(cond)) {                                    \
+			expect_failed(__FILE__, __LINE__, #cond); \
+			ok = 0;                                   \
+		}                                                 \
+	} while (0)
+/* EXPECT(got == want), printing both values when they differ */
+#define EXPECT_EQ(got, want)                                                                  \
 	do {                                                                                  \
-		if (!(cond)) {                                                                \
-			fprintf(stderr, "  %s:%d: expected %s\n", __FILE__, __LINE__, #cond); \
+		long long got_ = (long long)(got), want_ = (long long)(want);                 \
+		if (got_ != want_) {                                                          \
+			expect_failed_eq(__FILE__, __LINE__, #got " == " #want, got_, want_); \
 			ok = 0;                                                               \
 		}                                                                             \
 	} while (0)
@@ -94,6 +123,7 @@ void parse_mac(const char *s, __u8 mac[6]);
 int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 int test_packets(struct env *e);
+int test_modes(struct env *e);
 int test_diff(struct env *e, int npackets);
 int bench_main(int argc, char **argv);
 

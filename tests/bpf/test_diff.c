@@ -118,6 +118,8 @@ static char *gen_policy(int big)
 	return p;
 }
 
+/* one random packet through XDP or TC (tc): 1 when BPF and nfc_classify()
+ * agree, -1 when not (each disagreement is a failed EXPECT) */
 static int diff_one(struct env *e, int tc, int *nreport)
 {
 	struct pktspec s;
@@ -127,7 +129,7 @@ static int diff_one(struct env *e, int tc, int *nreport)
 	__u8 pkt[512];
 	size_t len;
 	struct run r;
-	int ifx = (int)rnd(20), ifid = -1, good = 1;
+	int ifx = (int)rnd(20), ifid = -1, ok = 1;
 	unsigned int k;
 	__u32 PASS = tc ? TC_ACT_OK : XDP_PASS, DROP = tc ? TC_ACT_SHOT : XDP_DROP;
 	__u32 RED = tc ? TC_ACT_REDIRECT : XDP_REDIRECT;
@@ -164,8 +166,11 @@ static int diff_one(struct env *e, int tc, int *nreport)
 	for (k = 0; k < e->img.nifaces; k++)
 		if (!strcmp(e->img.ifaces[k].name, ifx == 0 ? "nsc0" : ifx == 1 ? "nsc1" : "nsc2"))
 			ifid = (int)k;
-	if (nfc_classify_id(&e->img, ifid, &np, &v))
-		return 0;
+	/* neither can fail on a valid image and packet: a failure is a failed
+	 * packet, not a skipped one */
+	EXPECT(!nfc_classify_id(&e->img, ifid, &np, &v));
+	if (!ok)
+		return -1;
 
 	if (v.matched_iface && !v.spoofed) {
 		f0 = fcnt(e, v.rule);
@@ -173,35 +178,40 @@ static int diff_one(struct env *e, int tc, int *nreport)
 			c0 = ccnt(e, (__u32)v.class_id);
 	}
 	i0 = icnt(e, ifid < 0 ? 0 : (__u32)ifid);
-	if ((tc ? run_tc : run_xdp)(e, e->ifx[ifx], pkt, len, &r))
-		return 0;
+	EXPECT(!(tc ? run_tc : run_xdp)(e, e->ifx[ifx], pkt, len, &r));
+	if (!ok)
+		return -1;
 
 	if (!v.matched_iface) {
-		good = r.retval == PASS && r.outlen == len && !memcmp(r.out, pkt, len);
+		EXPECT_EQ(r.retval, PASS);
+		EXPECT(r.outlen == len && !memcmp(r.out, pkt, len));
 	} else if (v.spoofed) {
 		i1 = icnt(e, (__u32)ifid);
-		good = r.retval == DROP && i1.spoof_pkts == i0.spoof_pkts + 1;
+		EXPECT_EQ(r.retval, DROP);
+		EXPECT_EQ(i1.spoof_pkts, i0.spoof_pkts + 1);
 	} else {
 		f1 = fcnt(e, v.rule);
-		good = counters_pkts(&f1) == counters_pkts(&f0) + 1;
+		EXPECT_EQ(counters_pkts(&f1), counters_pkts(&f0) + 1);
 		if (v.class_id >= 0) {
 			c1 = ccnt(e, (__u32)v.class_id);
-			good = good && counters_pkts(&c1) == counters_pkts(&c0) + 1;
+			EXPECT_EQ(counters_pkts(&c1), counters_pkts(&c0) + 1);
 		}
 		switch (v.action) {
 		case NASCAR_ACT_DROP:
-			good = good && r.retval == DROP && f1.drop_pkts == f0.drop_pkts + 1;
+			EXPECT_EQ(r.retval, DROP);
+			EXPECT_EQ(f1.drop_pkts, f0.drop_pkts + 1);
 			break;
 		case NASCAR_ACT_STACK:
-			good = good && r.retval == PASS && f1.stack_pkts == f0.stack_pkts + 1;
+			EXPECT_EQ(r.retval, PASS);
+			EXPECT_EQ(f1.stack_pkts, f0.stack_pkts + 1);
 			break;
 		default:
-			good = good && (r.retval == RED || r.retval == PASS) &&
-			       f1.drop_pkts == f0.drop_pkts;
+			EXPECT(r.retval == RED || r.retval == PASS);
+			EXPECT_EQ(f1.drop_pkts, f0.drop_pkts);
 			break;
 		}
 	}
-	if (!good && *nreport < 3 && v.matched_iface && !v.spoofed) {
+	if (!ok && *nreport < 3 && v.matched_iface && !v.spoofed) {
 		__u32 q;
 
 		for (q = 0; q < NASCAR_NRULES; q++) {
@@ -218,7 +228,7 @@ static int diff_one(struct env *e, int tc, int *nreport)
 		fprintf(stderr, "  before: stack %llu xdp %llu\n",
 			(unsigned long long)f0.stack_pkts, (unsigned long long)f0.xdp_pkts);
 	}
-	if (!good && (*nreport)++ < 10)
+	if (!ok && (*nreport)++ < 10)
 		fprintf(stderr,
 			"  mismatch (%s): in %s %s proto %d %s:%u -> %s:%u: expected rule %u class "
 			"%d "
@@ -229,14 +239,14 @@ static int diff_one(struct env *e, int tc, int *nreport)
 				   : "nsc2",
 			s.family == 4 ? "ipv4" : "ipv6", s.proto, s.src, s.sport, s.dst, s.dport,
 			v.rule, v.class_id, v.action, v.spoofed, v.matched_iface, r.retval);
-	return good ? 1 : -1;
+	return ok ? 1 : -1;
 }
 
 int test_diff(struct env *e, int npackets)
 {
 	__u8 flags[2] = {NASCAR_IF_XDP | NASCAR_IF_TC, NASCAR_IF_XDP | NASCAR_IF_TC};
 	__u8 xdponly[2] = {NASCAR_IF_XDP, NASCAR_IF_XDP};
-	int done = 0, bad = 0, npol = 0, nreport = 0, i, rc;
+	int done = 0, bad = 0, npol = 0, nreport = 0, i, ok;
 	char name[128];
 
 	srandom(12345);
@@ -244,24 +254,21 @@ int test_diff(struct env *e, int npackets)
 		char *text = gen_policy(npol % 5 == 4);
 
 		/* xdp-only flags: XDP counts every packet it passes itself */
-		rc = env_policy(e, text, npol % 2 ? flags : xdponly);
-		if (rc) {
+		ok = 1;
+		EXPECT(!env_policy(e, text, npol % 2 ? flags : xdponly));
+		if (!ok) {
 			fprintf(stderr, "policy failed to load:\n%s\n", text);
 			free(text);
-			result("diff: random policy compiles and loads", 0);
+			result("diff: random policy compiles and loads", ok);
 			return -1;
 		}
 		npol++;
 		for (i = 0; i < 200 && done < npackets; i++) {
 			/* hybrid flags: XDP hands some packets to TC uncounted, so
 			 * those policies are checked through TC only */
-			int r = diff_one(e, ((npol - 1) % 2) ? 1 : (i % 3 == 0), &nreport);
-
-			if (r) {
-				done++;
-				if (r < 0)
-					bad++;
-			}
+			if (diff_one(e, ((npol - 1) % 2) ? 1 : (i % 3 == 0), &nreport) < 0)
+				bad++;
+			done++;
 		}
 		free(text);
 	}
@@ -269,6 +276,8 @@ int test_diff(struct env *e, int npackets)
 		 "diff: BPF and nfc_classify agree on flow, class, action (%d packets, %d "
 		 "policies, %d mismatches)",
 		 done, npol, bad);
-	result(name, bad == 0);
+	ok = 1;
+	EXPECT_EQ(bad, 0);
+	result(name, ok);
 	return bad ? -1 : 0;
 }

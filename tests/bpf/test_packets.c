@@ -223,6 +223,7 @@ static void t_generation(struct env *e, const __u8 *flags)
 	if (text) {
 		char *p = strstr(text, "class control; } # 0");
 
+		EXPECT(p != NULL);
 		if (p)
 			memcpy(p, "action drop;  ", 14);
 		EXPECT(!env_policy(e, text, flags));
@@ -243,14 +244,12 @@ static void t_simple(struct env *e, const char *name, int tc, int ifidx, const _
 	if (rule >= 0)
 		f0 = fcnt(e, (__u32)rule);
 	EXPECT(!(tc ? run_tc : run_xdp)(e, e->ifx[ifidx], pkt, len, &r));
-	EXPECT(r.retval == want);
-	if (r.retval != want)
-		fprintf(stderr, "  retval %u, want %u\n", r.retval, want);
+	EXPECT_EQ(r.retval, want);
 	if (want_same)
 		EXPECT(same(&r, pkt, len));
 	if (rule >= 0) {
 		f1 = fcnt(e, (__u32)rule);
-		EXPECT(((__u64 *)&f1)[what * 2] == ((__u64 *)&f0)[what * 2] + 1);
+		EXPECT_EQ(((__u64 *)&f1)[what * 2], ((__u64 *)&f0)[what * 2] + 1);
 	}
 	result(name, ok);
 }
@@ -270,7 +269,7 @@ static void t_stack_cases(struct env *e, int tc)
 	char name[160];
 	const char *h = tc ? "tc" : "xdp";
 	__u32 PASS = tc ? TC_ACT_OK : XDP_PASS, DROP = tc ? TC_ACT_SHOT : XDP_DROP;
-	struct nascar_counters i0, i1;
+	struct nascar_counters i0, i1, f0, f1;
 	int ok;
 
 	s = v4udp("172.16.0.42", "10.0.0.10", 29536);
@@ -285,15 +284,22 @@ static void t_stack_cases(struct env *e, int tc)
 	snprintf(name, sizeof(name), "%s: spoofed ipv4 source -> drop", h);
 	t_simple(e, name, tc, 0, pkt, len, DROP, 0, -1, 0);
 	i1 = icnt(e, 0);
-	ok = i1.spoof_pkts == i0.spoof_pkts + 1;
+	ok = 1;
+	EXPECT_EQ(i1.spoof_pkts, i0.spoof_pkts + 1);
 	snprintf(name, sizeof(name), "%s: spoofed counted in istats", h);
 	result(name, ok);
 
 	s = v4udp("2001:db8:99::1", "2001:db8:10::10", 5000);
 	s.family = 6;
 	len = build_pkt(&s, pkt);
+	i0 = icnt(e, 0);
 	snprintf(name, sizeof(name), "%s: spoofed ipv6 source -> drop", h);
 	t_simple(e, name, tc, 0, pkt, len, DROP, 0, -1, 0);
+	i1 = icnt(e, 0);
+	ok = 1;
+	EXPECT_EQ(i1.spoof_pkts, i0.spoof_pkts + 1);
+	snprintf(name, sizeof(name), "%s: spoofed ipv6 counted in istats", h);
+	result(name, ok);
 
 	s = (struct pktspec){.family = 4,
 			     .proto = IPPROTO_TCP,
@@ -330,7 +336,15 @@ static void t_stack_cases(struct env *e, int tc)
 	len = build_pkt(&s, pkt);
 	snprintf(name, sizeof(name), "%s: undeclared ingress interface -> untouched", h);
 	i0 = icnt(e, 0);
+	f0 = icnt(e, 1);
 	t_simple(e, name, tc, 2, pkt, len, PASS, 1, -1, 0);
+	i1 = icnt(e, 0);
+	f1 = icnt(e, 1);
+	ok = 1;
+	EXPECT_EQ(counters_pkts(&i1), counters_pkts(&i0));
+	EXPECT_EQ(counters_pkts(&f1), counters_pkts(&f0));
+	snprintf(name, sizeof(name), "%s: undeclared ingress interface -> no interface counted", h);
+	result(name, ok);
 
 	/* truncations: every header cut short */
 	{
@@ -437,7 +451,6 @@ static void t_stack_cases(struct env *e, int tc)
 	}
 	snprintf(name, sizeof(name), "%s: unknown ip protocol -> stack unchanged", h);
 	t_simple(e, name, tc, 0, pkt, len, PASS, 1, -1, 0);
-	(void)ok;
 }
 
 static void t_forward_more(struct env *e, int tc)
@@ -653,37 +666,60 @@ static void t_police(struct env *e)
 	size_t len;
 	struct run r;
 	struct timespec t0, t1;
-	int ok = 1, i, passed = 0, dropped = 0;
+	struct nascar_counters f0, f1;
+	const __u8 *ip;
+	int ok = 1, i, passed = 0;
 	double el, expect;
 
 	s.payload = 58; /* 100-byte frame: burst 1000 = 10 frames */
 	len = build_pkt(&s, pkt);
-	EXPECT(len == 100);
+	EXPECT_EQ(len, 100);
+	/* a fresh bucket (the policy was just loaded): the burst passes in
+	 * order, then every frame is dropped (at 10 kB/s a frame's worth of
+	 * tokens takes 10 ms, far longer than the loop) */
+	f0 = fcnt(e, R_POL);
 	for (i = 0; i < 15; i++) {
 		EXPECT(!run_xdp(e, e->ifx[0], pkt, len, &r));
-		if (r.retval == XDP_REDIRECT)
-			passed++;
-		else if (r.retval == XDP_DROP)
-			dropped++;
+		EXPECT_EQ(r.retval, i < 10 ? XDP_REDIRECT : XDP_DROP);
+		if (r.retval != XDP_REDIRECT)
+			continue;
+		passed++;
+		/* a frame within the rate is forwarded and marked as its class
+		 * says: dscp cs1 with ECN kept, ttl, header checksum */
+		ip = r.out + r.metalen + 14;
+		EXPECT_EQ(ip[1], 8 << 2 | 1);
+		EXPECT_EQ(ip[8], 63);
+		EXPECT(ip4_csum_ok(ip));
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	EXPECT(passed == 10 && dropped == 5);
-	EXPECT(fcnt(e, R_POL).police_pkts == 5 && ccnt(e, C_BULK).police_pkts == 5);
-	EXPECT(r.out[14 + 1] == (8 << 2 | 1) || r.retval == XDP_DROP);
-	result("xdp: policer passes the burst, then drops (counted)", ok);
+	EXPECT_EQ(passed, 10);
+	f1 = fcnt(e, R_POL);
+	EXPECT_EQ(f1.police_pkts - f0.police_pkts, 5);
+	EXPECT_EQ(f1.xdp_pkts - f0.xdp_pkts, 10);
+	EXPECT_EQ(ccnt(e, C_BULK).police_pkts, f1.police_pkts);
+	result("xdp: policer passes the burst (marked), then drops (counted)", ok);
 
 	ok = 1;
 	usleep(50000);
 	passed = 0;
+	f0 = fcnt(e, R_POL);
 	for (i = 0; i < 20; i++) {
 		EXPECT(!run_xdp(e, e->ifx[0], pkt, len, &r));
+		EXPECT(r.retval == XDP_REDIRECT || r.retval == XDP_DROP);
 		if (r.retval == XDP_REDIRECT)
 			passed++;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	el = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-	expect = el * 10000.0 / 100.0;
-	EXPECT(passed >= 4 && passed <= (int)expect + 1);
+	expect = el * 10000.0 / 100.0; /* frames the rate refilled since t0 */
+	/* at least the 50 ms slept (5 frames, one of slack for the bucket's
+	 * granularity), at most what the time allows (+1: the bucket emptied
+	 * a little before t0) and never more than the burst */
+	EXPECT(passed >= 4);
+	EXPECT(passed <= (int)expect + 1);
+	EXPECT(passed <= 10);
+	f1 = fcnt(e, R_POL);
+	EXPECT_EQ(f1.police_pkts - f0.police_pkts, 20 - passed);
 	if (!ok)
 		fprintf(stderr, "  refill: %d passed after %.3f s (rate allows %.1f)\n", passed, el,
 			expect);
@@ -692,13 +728,25 @@ static void t_police(struct env *e)
 	ok = 1;
 	usleep(150000); /* bucket full again */
 	passed = 0;
+	f0 = fcnt(e, R_POL);
 	for (i = 0; i < 15; i++) {
 		EXPECT(!run_tc(e, e->ifx[0], pkt, len, &r));
-		if (r.retval == TC_ACT_REDIRECT)
-			passed++;
+		EXPECT_EQ(r.retval, i < 10 ? TC_ACT_REDIRECT : TC_ACT_SHOT);
+		if (r.retval != TC_ACT_REDIRECT)
+			continue;
+		passed++;
+		EXPECT_EQ(r.priority, 1);
+		EXPECT_EQ(r.out[14 + 1], 8 << 2 | 1);
 	}
-	EXPECT(passed == 10);
-	result("tc: the same bucket polices the TC path", ok);
+	EXPECT_EQ(passed, 10);
+	f1 = fcnt(e, R_POL);
+	EXPECT_EQ(f1.police_pkts - f0.police_pkts, 5);
+	EXPECT_EQ(f1.tc_pkts - f0.tc_pkts, 10);
+	/* one bucket for both hooks: TC emptied it, so XDP drops too */
+	EXPECT(!run_xdp(e, e->ifx[0], pkt, len, &r));
+	EXPECT_EQ(r.retval, XDP_DROP);
+	EXPECT_EQ(fcnt(e, R_POL).police_pkts - f1.police_pkts, 1);
+	result("tc: the same bucket polices the TC path (and XDP after it)", ok);
 }
 
 static void t_csum(struct env *e, const __u8 *native)
@@ -718,10 +766,11 @@ static void t_csum(struct env *e, const __u8 *native)
 		{6, IPPROTO_TCP, 1001, "ipv6 tcp 1001"},
 	};
 
-	if (env_reapply(e, native)) {
-		result("xdp native guest: re-apply", 0);
+	ok = 1;
+	EXPECT(!env_reapply(e, native));
+	result("xdp native guest: re-apply", ok);
+	if (!ok)
 		return;
-	}
 	for (i = 0; i < (int)(sizeof(c) / sizeof(c[0])); i++) {
 		char name[160];
 
@@ -789,10 +838,14 @@ int test_packets(struct env *e)
 	t_mtu(e, hybrid);
 	t_cache_hit_refresh(e);
 	t_no_neigh(e, hybrid, xdponly);
+	ok = 1;
 	EXPECT(!env_policy(e, text, hybrid));
+	result("re-load basic.nflow (fresh policer bucket)", ok);
 	t_police(e);
 	t_csum(e, native);
+	ok = 1;
 	EXPECT(!env_policy(e, text, hybrid));
+	result("re-load basic.nflow (hybrid, before the generation test)", ok);
 	t_generation(e, hybrid);
 	free(text);
 	return 0;
