@@ -22,6 +22,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <linux/if_packet.h>
 #include <linux/if_tun.h>
 #include <linux/virtio_net.h>
 #include <net/if.h>
@@ -411,6 +412,9 @@ static int parse_mac(const char *s, unsigned char mac[6])
 struct gen_opts {
 	struct tap t;
 	int offload, cpu, flows, partial, ipv6, have_dmac, payload;
+	int vlan;   /* > 0: an 802.1Q tag with this VLAN id in the frame's bytes */
+	int packet; /* write through an AF_PACKET socket on the device, no tap */
+	unsigned long long count; /* stop after this many frames (0: no limit) */
 	double seconds;
 	unsigned char smac[6], dmac[6];
 	const char *sip, *dip;
@@ -422,15 +426,20 @@ static size_t build_frame(const struct gen_opts *o, unsigned char *buf, unsigned
 			  const unsigned char *saddr, const unsigned char *daddr)
 {
 	struct virtio_net_hdr_v1 *vh = (void *)buf;
-	unsigned char *eth = buf + VNET_HDR_LEN, *ip = eth + 14, *udp;
+	size_t l2len = o->vlan ? 18 : 14;
+	unsigned char *eth = buf + VNET_HDR_LEN, *ip = eth + l2len, *udp;
 	size_t iplen = o->ipv6 ? 40 : 20, alen = o->ipv6 ? 16 : 4;
 	uint16_t ulen = (uint16_t)(8 + o->payload);
 	uint32_t sum;
 
-	memset(buf, 0, VNET_HDR_LEN + 14 + iplen + ulen);
+	memset(buf, 0, VNET_HDR_LEN + l2len + iplen + ulen);
 	memcpy(eth, o->dmac, 6);
 	memcpy(eth + 6, o->smac, 6);
-	put16(eth + 12, o->ipv6 ? 0x86dd : 0x0800);
+	if (o->vlan) {
+		put16(eth + 12, 0x8100);
+		put16(eth + 14, (uint16_t)(o->vlan & 0xfff)); /* PCP 0 */
+	}
+	put16(eth + l2len - 2, o->ipv6 ? 0x86dd : 0x0800);
 	if (o->ipv6) {
 		ip[0] = 0x60;
 		put16(ip + 4, ulen);
@@ -463,7 +472,7 @@ static size_t build_frame(const struct gen_opts *o, unsigned char *buf, unsigned
 	if (o->partial) {
 		/* As a guest with tx checksum offload sends it. */
 		vh->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
-		vh->csum_start = (uint16_t)(14 + iplen);
+		vh->csum_start = (uint16_t)(l2len + iplen);
 		vh->csum_offset = 6;
 		put16(udp + 6, csum_fold(sum));
 	} else {
@@ -472,7 +481,7 @@ static size_t build_frame(const struct gen_opts *o, unsigned char *buf, unsigned
 		put16(udp + 6, c ? c : 0xffff);
 	}
 	vh->gso_type = VIRTIO_NET_HDR_GSO_NONE;
-	return VNET_HDR_LEN + 14 + iplen + ulen;
+	return VNET_HDR_LEN + l2len + iplen + ulen;
 }
 
 static int do_gen(struct gen_opts *o)
@@ -502,8 +511,32 @@ static int do_gen(struct gen_opts *o)
 		if (sched_setaffinity(0, sizeof(set), &set) < 0)
 			die("cannot pin to cpu %d: %s", o->cpu, strerror(errno));
 	}
-	stride = (size_t)(VNET_HDR_LEN + 14 + 40 + 8 + o->payload + 63) & ~(size_t)63;
-	tap_open(&o->t, o->offload, 0, 1);
+	stride = (size_t)(VNET_HDR_LEN + 18 + 40 + 8 + o->payload + 63) & ~(size_t)63;
+	if (o->packet) {
+		/* Frames without a virtio-net header, sent on any device (e.g.
+		 * a veth) as the host's own stack would send them. */
+		struct sockaddr_ll sll;
+
+		if (!o->have_dmac)
+			die("--packet needs --dst-mac");
+		if (o->partial)
+			die("--partial-csum needs a tap (the virtio-net header)");
+		enter_netns(o->t.ns);
+		o->t.fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+		if (o->t.fd < 0)
+			die("AF_PACKET socket: %s", strerror(errno));
+		memset(&sll, 0, sizeof(sll));
+		sll.sll_family = AF_PACKET;
+		sll.sll_ifindex = (int)if_nametoindex(o->t.name);
+		if (!sll.sll_ifindex)
+			die("no device %s in namespace %s", o->t.name,
+			    o->t.ns ? o->t.ns : "(current)");
+		if (bind(o->t.fd, (struct sockaddr *)&sll, sizeof(sll)) < 0)
+			die("bind to %s: %s", o->t.name, strerror(errno));
+		leave_netns();
+	} else {
+		tap_open(&o->t, o->offload, 0, 1);
+	}
 	if (!o->have_dmac)
 		memcpy(o->dmac, o->t.mac, 6);
 	frames = calloc((size_t)o->flows, stride);
@@ -519,9 +552,17 @@ static int do_gen(struct gen_opts *o)
 	deadline = t0 + o->seconds;
 	while (!stop_flag) {
 		for (int k = 0; k < 256; k++) {
-			ssize_t w = write(o->t.fd, frames + (size_t)f * stride, flen);
+			size_t skip = o->packet ? VNET_HDR_LEN : 0;
+			ssize_t w;
 
-			if (w == (ssize_t)flen) {
+			if (o->count && frames_out >= o->count) {
+				stop_flag = 1;
+				break;
+			}
+			w = write(o->t.fd, frames + (size_t)f * stride + skip, flen - skip);
+			if (w < 0 && o->packet && errno == ENOBUFS)
+				errno = EAGAIN; /* a full qdisc: retry, as for a tap */
+			if (w == (ssize_t)(flen - skip)) {
 				frames_out++;
 				if (++f == (unsigned int)o->flows)
 					f = 0;
@@ -582,10 +623,12 @@ static void usage(FILE *f)
 	      "                 [--src-mac M] [--dst-mac M (default: the tap's MAC)]\n"
 	      "                 [--sport P] [--dport P] [--flows N] [--seconds S]\n"
 	      "                 [--cpu N] [--partial-csum] [--ipv6] [--payload BYTES]\n"
-	      "                 [--offload on|off]\n"
+	      "                 [--offload on|off] [--vlan ID] [--packet] [--count N]\n"
 	      "      Write pre-built UDP frames (64-byte payload by default) into the\n"
 	      "      tap as the guest would, over N flows (source ports sport..+N-1),\n"
-	      "      and print one line:\n"
+	      "      and print one line.  --vlan puts an 802.1Q tag in the frames'\n"
+	      "      bytes; --packet sends them on any device NAME through an AF_PACKET\n"
+	      "      socket instead (needs --dst-mac); --count stops after N frames:\n"
 	      "      gen: frames=N seconds=S fps=F cpu_ns_per_frame=X ... eagain=E errors=E\n"
 	      "NS is a name under /run/netns or a path to a namespace file.\n",
 	      f);
@@ -625,6 +668,9 @@ enum {
 	O_PARTIAL,
 	O_IPV6,
 	O_PAYLOAD,
+	O_VLAN,
+	O_PACKET,
+	O_COUNT,
 	O_HELP,
 };
 
@@ -653,6 +699,9 @@ static const struct option longopts[] = {
 	{"partial-csum", no_argument, NULL, O_PARTIAL},
 	{"ipv6", no_argument, NULL, O_IPV6},
 	{"payload", required_argument, NULL, O_PAYLOAD},
+	{"vlan", required_argument, NULL, O_VLAN},
+	{"packet", no_argument, NULL, O_PACKET},
+	{"count", required_argument, NULL, O_COUNT},
 	{"help", no_argument, NULL, O_HELP},
 	{NULL, 0, NULL, 0},
 };
@@ -793,6 +842,15 @@ int main(int argc, char **argv)
 			go.payload = (int)parse_num(optarg, 0, 1400, "--payload");
 			break;
 		case 'h':
+		case O_VLAN:
+			go.vlan = (int)parse_num(optarg, 1, 4094, "--vlan");
+			break;
+		case O_PACKET:
+			go.packet = 1;
+			break;
+		case O_COUNT:
+			go.count = (unsigned long long)parse_num(optarg, 1, 1000000000, "--count");
+			break;
 		case O_HELP:
 			usage(stdout);
 			return 0;
