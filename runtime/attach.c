@@ -18,6 +18,8 @@
 
 #define BPF_TCX_INGRESS_VAL 46 /* enum bpf_attach_type, Linux 6.6 */
 
+static int clsact_present(int ifindex);
+
 __u32 prog_id_of(int prog_fd)
 {
 	struct bpf_prog_info info;
@@ -149,7 +151,9 @@ int attach_tc_netlink(int prog_fd, int ifindex, const char *ifname, int *clsact_
 		    .priority = NASCAR_TC_PRIO, .flags = BPF_TC_F_REPLACE);
 	int ret;
 
-	ret = bpf_tc_hook_create(&hook);
+	/* an existing clsact is ours to share, not to create (and asking
+	 * libbpf to create it makes the kernel complain in libbpf's output) */
+	ret = clsact_present(ifindex) == 1 ? -EEXIST : bpf_tc_hook_create(&hook);
 	if (ret == 0)
 		*clsact_created = 1;
 	else if (ret != -EEXIST)
@@ -182,6 +186,78 @@ int link_alive(const char *link_path, int ifindex, __u32 *prog_id)
 	return alive;
 }
 
+/*
+ * Does the device have a clsact qdisc?  1, 0, or -errno.  Asked with our
+ * own netlink dump: libbpf's bpf_tc_query() on a device without one makes
+ * the kernel answer "Parent Qdisc doesn't exists", which libbpf prints,
+ * and nothing is wrong in that case.
+ */
+static int clsact_present(int ifindex)
+{
+	struct {
+		struct nlmsghdr nh;
+		struct tcmsg tc;
+	} req;
+	char buf[16384];
+	int fd, ret = 0, done = 0;
+
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (fd < 0)
+		return -errno;
+	memset(&req, 0, sizeof(req));
+	req.nh.nlmsg_len = NLMSG_LENGTH(sizeof(struct tcmsg));
+	req.nh.nlmsg_type = RTM_GETQDISC;
+	req.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	req.nh.nlmsg_seq = 1;
+	req.tc.tcm_family = AF_UNSPEC;
+	req.tc.tcm_ifindex = ifindex;
+	if (send(fd, &req, req.nh.nlmsg_len, 0) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	while (!done) {
+		ssize_t len = recv(fd, buf, sizeof(buf), 0);
+		struct nlmsghdr *nh;
+
+		if (len < 0) {
+			ret = -errno;
+			goto out;
+		}
+		for (nh = (struct nlmsghdr *)buf; NLMSG_OK(nh, (size_t)len);
+		     nh = NLMSG_NEXT(nh, len)) {
+			struct tcmsg *t;
+			struct rtattr *a;
+			int alen;
+
+			if (nh->nlmsg_type == NLMSG_DONE) {
+				done = 1;
+				break;
+			}
+			if (nh->nlmsg_type == NLMSG_ERROR) {
+				struct nlmsgerr *e = NLMSG_DATA(nh);
+
+				ret = e->error;
+				goto out;
+			}
+			if (nh->nlmsg_type != RTM_NEWQDISC)
+				continue;
+			t = NLMSG_DATA(nh);
+			/* the dump may list every device: keep ours */
+			if (t->tcm_ifindex != ifindex || t->tcm_parent != TC_H_CLSACT)
+				continue;
+			alen = (int)nh->nlmsg_len - (int)NLMSG_LENGTH(sizeof(*t));
+			for (a = (struct rtattr *)((char *)t + NLMSG_ALIGN(sizeof(*t)));
+			     RTA_OK(a, alen); a = RTA_NEXT(a, alen))
+				if (a->rta_type == TCA_KIND &&
+				    strncmp(RTA_DATA(a), "clsact", RTA_PAYLOAD(a)) == 0)
+					ret = 1;
+		}
+	}
+out:
+	close(fd);
+	return ret;
+}
+
 int tc_netlink_alive(int ifindex, __u32 *prog_id)
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
@@ -189,6 +265,9 @@ int tc_netlink_alive(int ifindex, __u32 *prog_id)
 	char name[32];
 
 	*prog_id = 0;
+	/* no clsact, no filter of ours (and no kernel complaint printed) */
+	if (clsact_present(ifindex) == 0)
+		return 0;
 	if (bpf_tc_query(&hook, &opts) < 0)
 		return 0;
 	prog_name_of(opts.prog_id, name, sizeof(name));

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "nfc.h"
+#include "lock.h"
 #include "log.h"
 #include "rt.h"
 #include "state.h"
@@ -36,12 +37,17 @@ static void usage(FILE *f)
 		"  -j, --json           status/stats as JSON\n"
 		"  -i, --interval S     stats: print rates every S seconds\n"
 		"  -c, --count N        stats: stop after N reports\n"
+		"  -w, --wait S         apply/detach: wait up to S seconds for another\n"
+		"                       nascar-apply on the same pin directory (default %g)\n"
 		"      --bpf-obj FILE   load this BPF object instead of the built-in one\n"
 		"      --private-bpffs  accept a bpffs private to this mount namespace\n"
+		"      --unsafe-mode    apply an explicit xdp mode that nascar-apply predicts\n"
+		"                       drops or splits traffic here (e.g. TCP under NAT)\n"
 		"  -q, --quiet          only errors\n"
 		"  -v, --verbose        more detail (-vv: libbpf's debug output)\n"
 		"  -h, --help\n",
-		NASCAR_DEFAULT_NFC, NASCAR_DEFAULT_PIN_DIR, NASCAR_DEFAULT_STATE_DIR);
+		NASCAR_DEFAULT_NFC, NASCAR_DEFAULT_PIN_DIR, NASCAR_DEFAULT_STATE_DIR,
+		NASCAR_LOCK_WAIT_DEFAULT);
 }
 
 int main(int argc, char **argv)
@@ -54,8 +60,10 @@ int main(int argc, char **argv)
 		{"json", no_argument, NULL, 'j'},
 		{"interval", required_argument, NULL, 'i'},
 		{"count", required_argument, NULL, 'c'},
+		{"wait", required_argument, NULL, 'w'},
 		{"bpf-obj", required_argument, NULL, 'B'},
 		{"private-bpffs", no_argument, NULL, 'P'},
+		{"unsafe-mode", no_argument, NULL, 'U'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
@@ -63,13 +71,14 @@ int main(int argc, char **argv)
 	};
 	struct rt_opts o;
 	const char *state_dir = NULL, *cmd = NULL, *file = NULL;
+	double wait = NASCAR_LOCK_WAIT_DEFAULT;
 	char *end;
-	int c;
+	int c, rc, locked;
 
 	memset(&o, 0, sizeof(o));
 	snprintf(o.pin_dir, sizeof(o.pin_dir), "%s", NASCAR_DEFAULT_PIN_DIR);
 	/* options may come before or after the command word (GNU getopt permutes) */
-	while ((c = getopt_long(argc, argv, "p:s:nfji:c:qvh", lopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "p:s:nfji:c:w:qvh", lopts, NULL)) != -1) {
 		switch (c) {
 		case 'p': {
 			size_t len = strlen(optarg);
@@ -116,11 +125,24 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'w':
+			wait = strtod(optarg, &end);
+			if (end == optarg || *end || !(wait >= 0 && wait <= 86400)) {
+				fprintf(stderr,
+					"nascar-apply: bad --wait '%s'; give seconds, e.g. 5, "
+					"or 0 not to wait\n",
+					optarg);
+				return 2;
+			}
+			break;
 		case 'B':
 			o.bpf_obj = optarg;
 			break;
 		case 'P':
 			o.private_bpffs = 1;
+			break;
+		case 'U':
+			o.unsafe_mode = 1;
 			break;
 		case 'q':
 			log_quiet = 1;
@@ -168,7 +190,17 @@ int main(int argc, char **argv)
 		return cmd_status(&o);
 	if (!strcmp(cmd, "stats"))
 		return cmd_stats(&o);
+
+	/* Everything that changes the machine runs alone on a pin directory
+	 * (lock.h); status, stats and --dry-run only read. */
+	locked = !strcmp(cmd, "detach") || (!strcmp(cmd, "apply") && !o.dry_run);
+	if (locked && lock_take(o.pin_dir, o.state_dir, wait) < 0)
+		return 1;
 	if (!strcmp(cmd, "detach"))
-		return cmd_detach(&o);
-	return cmd_apply(&o, file ? file : NASCAR_DEFAULT_NFC);
+		rc = cmd_detach(&o);
+	else
+		rc = cmd_apply(&o, file ? file : NASCAR_DEFAULT_NFC);
+	if (locked)
+		lock_release();
+	return rc;
 }

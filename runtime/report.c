@@ -2,10 +2,18 @@
 /*
  * report.c - nascar-apply status and stats: read-only views of the pins
  * and the state directory.
+ *
+ * Neither takes the apply lock (lock.h): they may run at any time, also
+ * during an apply.  The state file is replaced by rename, never written in
+ * place, so a reader sees either the old one or the new one.  What the
+ * kernel's maps say is the truth that status reports; the state file is
+ * compared with it and any disagreement is listed as a problem.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <linux/if_link.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +25,7 @@
 #include "nfc.h"
 #include "attach.h"
 #include "load.h"
+#include "lock.h"
 #include "log.h"
 #include "probe.h"
 #include "rt.h"
@@ -62,27 +71,180 @@ static int open_pins(struct rt_opts *o, struct rt_bpf *b, struct nascar_state *n
 
 /* ---- status ------------------------------------------------------------- */
 
+#define MAX_PROBLEMS 16
+
+struct problems {
+	size_t n;
+	char text[MAX_PROBLEMS][384];
+};
+
+static void problem(struct problems *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void problem(struct problems *p, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (p->n >= MAX_PROBLEMS)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(p->text[p->n++], sizeof(p->text[0]), fmt, ap);
+	va_end(ap);
+}
+
+struct live_if {
+	int xdp, tc;
+	__u32 xid, tid;
+};
+
+static void live_of(const char *pin_dir, int ifindex, struct live_if *l)
+{
+	char path[PATH_MAX];
+	__u32 id;
+	int mode;
+
+	memset(l, 0, sizeof(*l));
+	state_link_path(path, sizeof(path), pin_dir, "xdp", ifindex);
+	if (link_alive(path, ifindex, &l->xid)) {
+		l->xdp = XDP_GENERIC;
+		if (xdp_query(ifindex, &id, &mode) == 0 && mode == XDP_ATTACHED_DRV)
+			l->xdp = XDP_NATIVE;
+	}
+	state_link_path(path, sizeof(path), pin_dir, "tc", ifindex);
+	if (link_alive(path, ifindex, &l->tid))
+		l->tc = TC_TCX;
+	else if (tc_netlink_alive(ifindex, &l->tid))
+		l->tc = TC_NETLINK;
+}
+
+/* Compares the state file with the kernel's maps and the pins. */
+static void check_state(const struct rt_opts *o, const struct rt_state *st, int st_ret,
+			const char *st_err, const struct nascar_state *ns,
+			const struct nascar_slot_cfg *cfg, const struct live_if *live, int any_hook,
+			struct problems *p)
+{
+	unsigned int a = ns->active_slot & 1;
+	char path[PATH_MAX + 8];
+	DIR *d;
+	struct dirent *de;
+
+	if (!st->valid) {
+		if (st_ret == -ENOENT)
+			problem(p,
+				"no state file in %s, but pins under %s: an apply was killed "
+				"before "
+				"it recorded anything, or the state was removed; apply again, or "
+				"detach",
+				o->state_dir, o->pin_dir);
+		else
+			problem(p, "the state file cannot be used (%s); apply again, or detach",
+				st_err);
+	} else {
+		if (st->pin_dir[0] && strcmp(st->pin_dir, o->pin_dir) != 0)
+			problem(p, "the state file in %s describes pin directory %s, not %s",
+				o->state_dir, st->pin_dir, o->pin_dir);
+		if (st->generation != ns->generation || st->active_slot != a)
+			problem(p,
+				"the kernel's maps are at generation %u (slot %u) but the state "
+				"file "
+				"says generation %u (slot %u): an apply did not finish; apply "
+				"again",
+				ns->generation, a, st->generation, st->active_slot);
+		if (st->slot_hash[a] != cfg->source_hash) {
+			char rec[32];
+
+			if (st->slot_hash[a])
+				snprintf(rec, sizeof(rec), "policy %016llx",
+					 (unsigned long long)st->slot_hash[a]);
+			else
+				snprintf(rec, sizeof(rec), "no policy");
+			problem(p,
+				"slot %u of the kernel's maps holds policy %016llx but the state "
+				"file "
+				"records %s there: an apply did not finish; apply again",
+				a, (unsigned long long)cfg->source_hash, rec);
+		}
+	}
+	if (ns->generation == 0 && cfg->source_hash && any_hook)
+		problem(p,
+			"generation 0: no apply has finished its switch, yet slot %u holds policy "
+			"%016llx and the attached hooks run it; apply again to finish",
+			a, (unsigned long long)cfg->source_hash);
+	for (size_t i = 0; i < st->nifaces; i++) {
+		const struct st_iface *s = &st->ifaces[i];
+
+		if ((s->xdp && !live[i].xdp) || (s->tc && !live[i].tc))
+			problem(p,
+				"%s: a hook that the state file lists is gone (the device was "
+				"re-created, or someone removed it); apply again",
+				s->name);
+		else if ((live[i].xdp && !s->xdp) || (live[i].tc && !s->tc))
+			problem(p, "%s: a hook is attached that the state file does not list",
+				s->name);
+	}
+	/* link pins that no interface of the state file explains */
+	snprintf(path, sizeof(path), "%s/links", o->pin_dir);
+	d = opendir(path);
+	while (d && (de = readdir(d))) {
+		char hook[8];
+		int ifindex, known = 0;
+
+		if (de->d_name[0] == '.')
+			continue;
+		if (sscanf(de->d_name, "%7[a-z]_%d", hook, &ifindex) != 2) {
+			problem(p, "%s/%s is not a link nascar-apply pins", path, de->d_name);
+			continue;
+		}
+		for (size_t i = 0; i < st->nifaces; i++)
+			if (st->ifaces[i].ifindex == ifindex)
+				known = 1;
+		if (!known)
+			problem(p,
+				"%s/%s is pinned but the state file lists no interface with "
+				"ifindex "
+				"%d; detach removes it",
+				path, de->d_name, ifindex);
+	}
+	if (d)
+		closedir(d);
+}
+
 int cmd_status(struct rt_opts *o)
 {
 	struct nascar_state ns;
 	struct nascar_slot_cfg cfg;
 	struct rt_state st;
 	struct rt_bpf b;
-	char err[512];
-	int ret;
+	struct live_if live[ST_MAX_IFACES];
+	struct problems probs;
+	char err[512] = "";
+	int ret, st_ret, busy, any_hook = 0;
 
 	ret = open_pins(o, &b, &ns, &cfg);
 	if (ret == -EINVAL)
 		return 1;
-	if (state_read(o->state_dir, &st, err, sizeof(err)) < 0)
+	busy = lock_holder(o->pin_dir);
+	st_ret = state_read(o->state_dir, &st, err, sizeof(err));
+	if (st_ret < 0)
 		memset(&st, 0, sizeof(st));
 	if (ret == -ENOENT) {
-		if (o->json)
-			printf("{\"applied\":false,\"pin_dir\":\"%s\"}\n", o->pin_dir);
-		else
+		if (o->json) {
+			printf("{\"applied\":false,\"pin_dir\":");
+			json_str(stdout, o->pin_dir);
+			printf(",\"busy_pid\":%d}\n", busy);
+		} else {
 			printf("no policy applied (no pins under %s)\n", o->pin_dir);
+			if (busy)
+				printf("busy: nascar-apply (pid %d) is changing this policy now\n",
+				       busy);
+		}
 		return 0;
 	}
+	memset(&probs, 0, sizeof(probs));
+	for (size_t i = 0; i < st.nifaces; i++) {
+		live_of(o->pin_dir, st.ifaces[i].ifindex, &live[i]);
+		any_hook |= live[i].xdp || live[i].tc;
+	}
+	check_state(o, &st, st_ret, err, &ns, &cfg, live, any_hook, &probs);
 	if (o->json) {
 		printf("{\"applied\":true,\"pin_dir\":");
 		json_str(stdout, o->pin_dir);
@@ -91,34 +253,37 @@ int cmd_status(struct rt_opts *o)
 		printf(",\"source\":");
 		json_str(stdout, st.source);
 		printf(",\"source_hash\":\"%016llx\",\"generation\":%u,\"active_slot\":%u,"
-		       "\"flows\":%u,\"classes\":%u,\"interfaces\":[",
+		       "\"flows\":%u,\"classes\":%u,\"busy_pid\":%d,\"consistent\":%s,"
+		       "\"problems\":[",
 		       (unsigned long long)cfg.source_hash, ns.generation, ns.active_slot & 1,
-		       cfg.nflows, cfg.nclasses);
+		       cfg.nflows, cfg.nclasses, busy, probs.n ? "false" : "true");
+		for (size_t i = 0; i < probs.n; i++) {
+			printf("%s", i ? "," : "");
+			json_str(stdout, probs.text[i]);
+		}
+		printf("],\"state\":{\"present\":%s,\"generation\":%u,\"active_slot\":%u,"
+		       "\"source_hash\":\"%016llx\"},\"interfaces\":[",
+		       st.valid ? "true" : "false", st.generation, st.active_slot,
+		       (unsigned long long)st.slot_hash[st.active_slot & 1]);
 	} else {
 		printf("pins:        %s\n", o->pin_dir);
 		printf("state:       %s/%s\n", o->state_dir, NASCAR_STATE_FILE);
 		printf("policy:      %016llx (%s)\n", (unsigned long long)cfg.source_hash,
 		       st.source[0] ? st.source : "source unknown");
-		printf("generation:  %u, active slot %u, %u flows, %u classes\n", ns.generation,
-		       ns.active_slot & 1, cfg.nflows, cfg.nclasses);
+		printf("generation:  %u, active slot %u, %u flows, %u classes (from the kernel's "
+		       "maps)\n",
+		       ns.generation, ns.active_slot & 1, cfg.nflows, cfg.nclasses);
+		if (busy)
+			printf("busy: nascar-apply (pid %d) is changing this policy now; what "
+			       "follows may change under it\n",
+			       busy);
+		for (size_t i = 0; i < probs.n; i++)
+			printf("warning: %s\n", probs.text[i]);
 	}
 	for (size_t i = 0; i < st.nifaces; i++) {
 		struct st_iface *s = &st.ifaces[i];
-		char path[PATH_MAX];
-		__u32 xid = 0, tid = 0, id;
-		int xdp = XDP_NONE, tc = TC_NONE, mode;
+		const struct live_if *l = &live[i];
 
-		state_link_path(path, sizeof(path), o->pin_dir, "xdp", s->ifindex);
-		if (link_alive(path, s->ifindex, &xid)) {
-			xdp = XDP_GENERIC;
-			if (xdp_query(s->ifindex, &id, &mode) == 0 && mode == XDP_ATTACHED_DRV)
-				xdp = XDP_NATIVE;
-		}
-		state_link_path(path, sizeof(path), o->pin_dir, "tc", s->ifindex);
-		if (link_alive(path, s->ifindex, &tid))
-			tc = TC_TCX;
-		else if (tc_netlink_alive(s->ifindex, &tid))
-			tc = TC_NETLINK;
 		if (o->json) {
 			printf("%s{\"name\":", i ? "," : "");
 			json_str(stdout, s->name);
@@ -127,22 +292,19 @@ int cmd_status(struct rt_opts *o)
 			       "\"tc_prog_id\":%u,\"reason\":",
 			       s->ifindex, s->id, s->role ? nfc_role_name(s->role) : "",
 			       plan_mode_name(s->mode), plan_mode_name(s->eff_mode),
-			       plan_xdp_name(xdp), xid, plan_tc_name(tc), tid);
+			       plan_xdp_name(l->xdp), l->xid, plan_tc_name(l->tc), l->tid);
 			json_str(stdout, s->reason);
 			printf("}");
 		} else {
 			printf("%s (ifindex %d, %s): %s: xdp %s", s->name, s->ifindex,
 			       s->role ? nfc_role_name(s->role) : "?", plan_mode_name(s->eff_mode),
-			       plan_xdp_name(xdp));
-			if (xid)
-				printf(" prog %u", xid);
-			printf(", tc %s", plan_tc_name(tc));
-			if (tid)
-				printf(" prog %u", tid);
+			       plan_xdp_name(l->xdp));
+			if (l->xid)
+				printf(" prog %u", l->xid);
+			printf(", tc %s", plan_tc_name(l->tc));
+			if (l->tid)
+				printf(" prog %u", l->tid);
 			printf("\n    %s\n", s->reason);
-			if ((s->xdp && !xdp) || (s->tc && !tc))
-				printf("    warning: a hook nascar-apply attached is gone; apply "
-				       "again\n");
 		}
 	}
 	if (o->json)
@@ -279,7 +441,8 @@ static const char *const cnames[] = {"xdp_pkts",    "xdp_bytes",    "tc_pkts",	 
 
 static void print_json(const struct snap *s, const struct snap *prev, double dt, const char *names)
 {
-	printf("{\"generation\":%u,\"active_slot\":%u,\"source_hash\":\"%016llx\",\"names\":",
+	printf("{\"applied\":true,\"generation\":%u,\"active_slot\":%u,\"source_hash\":"
+	       "\"%016llx\",\"names\":",
 	       s->ns.generation, s->ns.active_slot & 1, (unsigned long long)s->cfg.source_hash);
 	json_str(stdout, names);
 	if (prev)
@@ -409,9 +572,18 @@ int cmd_stats(struct rt_opts *o)
 	}
 	ret = open_pins(o, &b, &ns, &cfg);
 	if (ret == -ENOENT) {
-		pr_err("no policy applied (no pins under %s); apply one first, or give --pin-dir",
-		       o->pin_dir);
-		return 1;
+		/* as status: nothing applied is an answer, not an error */
+		if (o->json) {
+			printf("{\"applied\":false,\"pin_dir\":");
+			json_str(stdout, o->pin_dir);
+			printf(",\"generation\":0,\"active_slot\":0,"
+			       "\"source_hash\":\"%016llx\",\"names\":\"\",\"flows\":[],"
+			       "\"classes\":[],\"interfaces\":[]}\n",
+			       0ULL);
+		} else {
+			printf("no policy applied (no pins under %s)\n", o->pin_dir);
+		}
+		return 0;
 	}
 	if (ret < 0)
 		return 1;

@@ -36,21 +36,29 @@ int mkdir_p(const char *path, unsigned int mode)
 	return 0;
 }
 
+void state_escape(char *buf, size_t len, const char *pin_dir)
+{
+	size_t j = 0;
+
+	if (len == 0)
+		return;
+	for (const char *p = pin_dir; *p && j + 1 < len; p++) {
+		if (*p == '/' && (j == 0 || p[1] == '\0'))
+			continue;
+		buf[j++] = *p == '/' ? '-' : *p;
+	}
+	buf[j] = '\0';
+}
+
 void state_default_dir(char *buf, size_t len, const char *pin_dir)
 {
 	char esc[PATH_MAX];
-	size_t j = 0;
 
 	if (strcmp(pin_dir, NASCAR_DEFAULT_PIN_DIR) == 0) {
 		snprintf(buf, len, "%s", NASCAR_DEFAULT_STATE_DIR);
 		return;
 	}
-	for (const char *p = pin_dir; *p && j + 1 < sizeof(esc); p++) {
-		if (*p == '/' && (j == 0 || p[1] == '\0'))
-			continue;
-		esc[j++] = *p == '/' ? '-' : *p;
-	}
-	esc[j] = '\0';
+	state_escape(esc, sizeof(esc), pin_dir);
 	snprintf(buf, len, "%s/%s", NASCAR_DEFAULT_STATE_DIR, esc);
 }
 
@@ -146,8 +154,10 @@ int state_read(const char *dir, struct rt_state *st, char *err, size_t errlen)
 			*nl = '\0';
 		if (line[0] == '#' || line[0] == '\0')
 			continue;
-		if (lineno == 1 && strcmp(line, "nascar-state 1") != 0)
-			break;
+		if (lineno == 1 && strcmp(line, "nascar-state 1") != 0) {
+			fclose(f);
+			return fail(err, errlen, -EINVAL, "not a nascar-apply state file: ", path);
+		}
 		if (!strncmp(line, "pin_dir ", 8)) {
 			snprintf(st->pin_dir, sizeof(st->pin_dir), "%s", line + 8);
 		} else if (!strncmp(line, "source ", 7)) {

@@ -72,6 +72,9 @@ void state_del(struct rt_state *st, struct st_iface *s);
 void state_link_path(char *buf, size_t len, const char *pin_dir, const char *hook, int ifindex);
 void state_nfc_path(char *buf, size_t len, const char *state_dir, unsigned int slot);
 void state_default_dir(char *buf, size_t len, const char *pin_dir);
+/* pin_dir with its slashes turned into dashes, as in the default state
+ * directory and the lock file (lock.h): /sys/fs/bpf/x -> sys-fs-bpf-x. */
+void state_escape(char *buf, size_t len, const char *pin_dir);
 int mkdir_p(const char *path, unsigned int mode);
 
 #endif /* NASCAR_STATE_H */
