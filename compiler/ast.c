@@ -53,16 +53,24 @@ void ast_addr_free(struct ast_addr *a)
 	}
 }
 
-struct ast_addr *ast_addr_append(struct ast_addr *list, struct ast_addr *a)
+struct ast_addr *ast_addr_push(struct ast_addr *list, struct ast_addr *a)
 {
-	struct ast_addr *p;
+	a->next = list;
+	return a;
+}
 
-	if (!list)
-		return a;
-	for (p = list; p->next; p = p->next)
-		;
-	p->next = a;
-	return list;
+struct ast_addr *ast_addr_reverse(struct ast_addr *list)
+{
+	struct ast_addr *out = NULL;
+
+	while (list) {
+		struct ast_addr *next = list->next;
+
+		list->next = out;
+		out = list;
+		list = next;
+	}
+	return out;
 }
 
 void ast_value_clear(struct ast_value *v)
@@ -97,16 +105,24 @@ void ast_stmt_free(struct ast_stmt *s)
 	}
 }
 
-struct ast_stmt *ast_stmt_append(struct ast_stmt *list, struct ast_stmt *s)
+struct ast_stmt *ast_stmt_push(struct ast_stmt *list, struct ast_stmt *s)
 {
-	struct ast_stmt *p;
+	s->next = list;
+	return s;
+}
 
-	if (!list)
-		return s;
-	for (p = list; p->next; p = p->next)
-		;
-	p->next = s;
-	return list;
+struct ast_stmt *ast_stmt_reverse(struct ast_stmt *list)
+{
+	struct ast_stmt *out = NULL;
+
+	while (list) {
+		struct ast_stmt *next = list->next;
+
+		list->next = out;
+		out = list;
+		list = next;
+	}
+	return out;
 }
 
 struct ast_decl *ast_decl_new(enum ast_decl_kind kind, const struct nloc *loc)

@@ -9,7 +9,10 @@
  *    block (any statement parses in any block): check.c decides, and so can
  *    say "'rate' is not valid in a flow" instead of a bare syntax error;
  *  - a policy owns its declarations, a declaration its statements, a
- *    statement its strings and addresses: ast_policy_free() frees it all.
+ *    statement its strings and addresses: ast_policy_free() frees it all;
+ *  - the parser grows statement and allow-src lists with *_push() (O(1),
+ *    newest first) and puts each list in source order with *_reverse() once
+ *    it is complete, so a long list costs linear time.
  */
 #ifndef NASCAR_AST_H
 #define NASCAR_AST_H
@@ -107,11 +110,15 @@ struct ast_policy {
 
 struct ast_addr *ast_addr_new(const struct nloc *loc);
 void ast_addr_free(struct ast_addr *a); /* and the rest of its list */
-struct ast_addr *ast_addr_append(struct ast_addr *list, struct ast_addr *a);
+/* a at the head of list; returns the new head */
+struct ast_addr *ast_addr_push(struct ast_addr *list, struct ast_addr *a);
+struct ast_addr *ast_addr_reverse(struct ast_addr *list);
 
 struct ast_stmt *ast_stmt_new(enum ast_kw kw, const struct nloc *loc, const struct nloc *kw_loc);
 void ast_stmt_free(struct ast_stmt *s); /* and the rest of its list */
-struct ast_stmt *ast_stmt_append(struct ast_stmt *list, struct ast_stmt *s);
+/* s at the head of list; returns the new head */
+struct ast_stmt *ast_stmt_push(struct ast_stmt *list, struct ast_stmt *s);
+struct ast_stmt *ast_stmt_reverse(struct ast_stmt *list);
 
 void ast_value_clear(struct ast_value *v);
 

@@ -35,6 +35,93 @@ static void *xcalloc(size_t n, size_t size)
 	return p;
 }
 
+/*
+ * ---- hash sets ------------------------------------------------------------
+ *
+ * Duplicate names and duplicate allow-src prefixes are found with an
+ * open-addressing table (linear probing, at most half full), so a long
+ * list costs linear time, not a comparison against every earlier entry.
+ */
+
+static uint64_t fnv1a(const void *p, size_t n)
+{
+	const unsigned char *b = p;
+	uint64_t h = 0xcbf29ce484222325ULL;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		h ^= b[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+/* Smallest power of two >= 2 * n (and >= 16). */
+static size_t table_size(size_t n)
+{
+	size_t size = 16;
+
+	while (size < 2 * n)
+		size *= 2;
+	return size;
+}
+
+/* Declarations by name. */
+struct name_set {
+	const struct ast_decl **slot;
+	size_t mask;
+};
+
+static void name_set_init(struct name_set *t, size_t n)
+{
+	size_t size = table_size(n);
+
+	t->slot = xcalloc(size, sizeof(*t->slot));
+	t->mask = size - 1;
+}
+
+/*
+ * The declaration in the set named d->name, or NULL; with add set, a d not
+ * found is added (the set holds at most half its size: see name_set_init).
+ */
+static const struct ast_decl *name_set_find(struct name_set *t, const struct ast_decl *d, int add)
+{
+	size_t i = (size_t)fnv1a(d->name, strlen(d->name)) & t->mask;
+
+	for (; t->slot[i]; i = (i + 1) & t->mask)
+		if (!strcmp(t->slot[i]->name, d->name))
+			return t->slot[i];
+	if (add)
+		t->slot[i] = d;
+	return NULL;
+}
+
+/* Prefixes, as indices into an array of them; slot value 0 is empty. */
+struct prefix_set {
+	size_t *slot;
+	size_t mask;
+};
+
+static void prefix_set_init(struct prefix_set *t, size_t n)
+{
+	size_t size = table_size(n);
+
+	t->slot = xcalloc(size, sizeof(*t->slot));
+	t->mask = size - 1;
+}
+
+/* 1 when v[idx] is already in the set, else 0 after adding it. */
+static int prefix_set_add(struct prefix_set *t, const struct pol_prefix *v, size_t idx)
+{
+	size_t i = (size_t)fnv1a(&v[idx], sizeof(v[idx])) & t->mask;
+
+	for (; t->slot[i]; i = (i + 1) & t->mask)
+		if (!memcmp(&v[t->slot[i] - 1], &v[idx], sizeof(v[idx])))
+			return 1;
+	t->slot[i] = idx + 1;
+	return 0;
+}
+
 /* ---- names and word lists ------------------------------------------------ */
 
 struct word {
@@ -400,6 +487,7 @@ static void collect_decls(struct checker *c, const struct ast_policy *ast)
 	const struct ast_decl **lists[3];
 	size_t *counts[3] = {&c->nifaces, &c->nclasses, &c->nflows};
 	int over[3] = {0, 0, 0};
+	struct name_set names[3];
 	const struct ast_decl *d;
 	size_t n = ast->ndecls, i;
 
@@ -409,8 +497,11 @@ static void collect_decls(struct checker *c, const struct ast_policy *ast)
 	lists[DECL_IFACE] = c->ifaces;
 	lists[DECL_CLASS] = c->classes;
 	lists[DECL_FLOW] = c->flows;
+	for (i = 0; i < 3; i++)
+		name_set_init(&names[i], limits[i]);
 	for (d = ast->decls; d; d = d->next) {
-		int k = d->kind, dup = 0;
+		const struct ast_decl *prev;
+		int k = d->kind;
 		size_t len;
 
 		if (d->kind == DECL_DEFAULT) {
@@ -433,18 +524,15 @@ static void collect_decls(struct checker *c, const struct ast_policy *ast)
 				   decl_what(d->kind), d->name, len, namsiz[k] - 1);
 			continue;
 		}
-		for (i = 0; i < *counts[k]; i++) {
-			if (!strcmp(lists[k][i]->name, d->name)) {
-				diag_error(c->d, &d->name_loc, "duplicate %s '%s'",
-					   decl_what(d->kind), d->name);
-				diag_note(c->d, &lists[k][i]->name_loc,
-					  "previous definition of '%s' is here", d->name);
-				dup = 1;
-				break;
-			}
-		}
-		if (dup)
+		/* past the limit nothing is added: the set holds what made it in */
+		prev = name_set_find(&names[k], d, *counts[k] < limits[k]);
+		if (prev) {
+			diag_error(c->d, &d->name_loc, "duplicate %s '%s'", decl_what(d->kind),
+				   d->name);
+			diag_note(c->d, &prev->name_loc, "previous definition of '%s' is here",
+				  d->name);
 			continue;
+		}
 		if (*counts[k] >= limits[k]) {
 			if (!over[k])
 				diag_error(c->d, &d->name_loc,
@@ -455,6 +543,8 @@ static void collect_decls(struct checker *c, const struct ast_policy *ast)
 		}
 		lists[k][(*counts[k])++] = d;
 	}
+	for (i = 0; i < 3; i++)
+		free(names[i].slot);
 }
 
 static void check_iface(struct checker *c, size_t idx)
@@ -480,6 +570,7 @@ static void check_iface(struct checker *c, size_t idx)
 	if (seen[KW_ALLOW_SRC]) {
 		const struct ast_stmt *s = seen[KW_ALLOW_SRC];
 		const struct ast_addr *a;
+		struct prefix_set seen_pp;
 		size_t n = 0;
 
 		if (pi->role == NASCAR_ROLE_UPLINK)
@@ -490,10 +581,9 @@ static void check_iface(struct checker *c, size_t idx)
 		for (a = s->addrs; a; a = a->next)
 			n++;
 		pi->allow = xcalloc(n, sizeof(*pi->allow));
+		prefix_set_init(&seen_pp, n);
 		for (a = s->addrs; a; a = a->next) {
-			struct pol_prefix pp;
-			size_t j;
-			int dup = 0;
+			struct pol_prefix *pp = &pi->allow[pi->nallow];
 
 			if (a->any) {
 				diag_error(c->d, &a->loc,
@@ -501,18 +591,19 @@ static void check_iface(struct checker *c, size_t idx)
 					   "out to accept every source)");
 				continue;
 			}
-			if (check_prefix(c, a, &pp))
+			if (check_prefix(c, a, pp))
 				continue;
-			for (j = 0; j < pi->nallow; j++)
-				if (!memcmp(&pi->allow[j], &pp, sizeof(pp)))
-					dup = 1;
-			if (dup) {
+			if (prefix_set_add(&seen_pp, pi->allow, pi->nallow)) {
 				diag_warning(c->d, &a->loc, "'%s' is listed twice in 'allow-src'",
 					     a->text);
 				continue;
 			}
-			pi->allow[pi->nallow++] = pp;
+			pi->nallow++;
 		}
+		free(seen_pp.slot);
+		/* a failed or repeated last entry may have left bytes past nallow */
+		if (pi->nallow < n)
+			memset(&pi->allow[pi->nallow], 0, sizeof(*pi->allow));
 	}
 }
 
@@ -749,9 +840,10 @@ static unsigned fam_set(const struct pol_flow *f)
 	return 3;
 }
 
-static int prefix_covers(const struct pol_prefix *a, const struct pol_prefix *b, unsigned bfams)
+static inline int prefix_covers(const struct pol_prefix *a, const struct pol_prefix *b,
+				unsigned bfams)
 {
-	unsigned i;
+	unsigned full, i;
 
 	if (!a->family)
 		return 1;
@@ -759,10 +851,15 @@ static int prefix_covers(const struct pol_prefix *a, const struct pol_prefix *b,
 		return a->len == 0 && bfams == (a->family == NASCAR_FAM_V4 ? 1u : 2u);
 	if (a->family != b->family || a->len > b->len)
 		return 0;
-	for (i = 0; i < a->len; i++) {
-		unsigned m = 0x80u >> (i % 8);
+	/* whole bytes, then the bits left: this runs for every pair of flows */
+	full = a->len / 8u;
+	for (i = 0; i < full; i++)
+		if (a->addr[i] != b->addr[i])
+			return 0;
+	if (a->len % 8u) {
+		unsigned m = (0xff00u >> (a->len % 8u)) & 0xffu;
 
-		if ((a->addr[i / 8] & m) != (b->addr[i / 8] & m))
+		if ((a->addr[full] & m) != (b->addr[full] & m))
 			return 0;
 	}
 	return 1;

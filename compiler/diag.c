@@ -11,6 +11,10 @@ void diag_init(struct diag *d, const char *file, const char *src, size_t len)
 {
 	memset(d, 0, sizeof(*d));
 	d->file = file;
+	if (src && len >= 3 && !memcmp(src, "\xef\xbb\xbf", 3)) {
+		src += 3;
+		len -= 3;
+	}
 	d->src = src;
 	d->len = len;
 	d->max_errors = DIAG_MAX_ERRORS_DEFAULT;
@@ -36,6 +40,75 @@ void diag_free(struct diag *d)
 	d->tail = &d->recs;
 	d->last = NULL;
 	d->nrecs = 0;
+	d->nkept = 0;
+	d->cut = NULL;
+	d->dropped_errors = 0;
+	d->dropped_warnings = 0;
+	free(d->lines);
+	d->lines = NULL;
+	d->nlines = 0;
+	d->lines_failed = 0;
+}
+
+/* Print order: located records by position, then the others; ties in queue order. */
+static int rec_order(const struct diag_rec *x, const struct diag_rec *y)
+{
+	if (x->has_loc != y->has_loc)
+		return x->has_loc ? -1 : 1;
+	if (x->has_loc) {
+		if (x->loc.first_line != y->loc.first_line)
+			return x->loc.first_line < y->loc.first_line ? -1 : 1;
+		if (x->loc.first_column != y->loc.first_column)
+			return x->loc.first_column < y->loc.first_column ? -1 : 1;
+	}
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static int rec_cmp(const void *a, const void *b)
+{
+	return rec_order(*(const struct diag_rec *const *)a, *(const struct diag_rec *const *)b);
+}
+
+static void count_dropped(struct diag *d, const struct diag_rec *r)
+{
+	if (r->sev == DIAG_ERROR)
+		d->dropped_errors++;
+	else
+		d->dropped_warnings++;
+}
+
+/*
+ * Keeps the max_errors records that print first and frees the rest; what
+ * sorts after the last one kept can never be printed, so later records
+ * past it are not even stored (queue() checks d->cut).  Runs once the
+ * queue holds about twice the limit, so the work stays linear.
+ */
+static void prune(struct diag *d)
+{
+	size_t keep = (size_t)d->max_errors, n = d->nkept, i;
+	struct diag_rec **v, *r;
+
+	v = malloc(n * sizeof(*v));
+	if (!v)
+		return; /* keep everything: correct, only larger */
+	for (i = 0, r = d->recs; r; r = r->next)
+		v[i++] = r;
+	qsort(v, n, sizeof(*v), rec_cmp);
+	for (i = keep; i < n; i++) {
+		if (v[i] == d->last)
+			d->last = NULL;
+		count_dropped(d, v[i]);
+		v[i]->next = NULL;
+		rec_free(v[i]);
+	}
+	for (i = 0; i + 1 < keep; i++)
+		v[i]->next = v[i + 1];
+	v[keep - 1]->next = NULL;
+	d->recs = v[0];
+	d->tail = &v[keep - 1]->next;
+	d->cut = v[keep - 1];
+	d->nkept = keep;
+	free(v);
 }
 
 static struct diag_rec *rec_new(struct diag *d, enum diag_sev sev, const struct nloc *loc,
@@ -65,16 +138,35 @@ static void queue(struct diag *d, enum diag_sev sev, const struct nloc *loc, con
 
 	if (sev == DIAG_WARNING && d->werror)
 		sev = DIAG_ERROR;
-	r = rec_new(d, sev, loc, fmt, ap);
 	if (sev == DIAG_ERROR)
 		d->nerrors++;
 	else
 		d->nwarnings++;
-	if (!r)
+	if (d->cut && d->max_errors > 0) {
+		struct diag_rec key = {.sev = sev, .seq = d->nrecs};
+
+		if (loc) {
+			key.loc = *loc;
+			key.has_loc = 1;
+		}
+		if (rec_order(&key, d->cut) > 0) {
+			d->nrecs++;
+			count_dropped(d, &key);
+			d->last = NULL; /* its notes go with it */
+			return;
+		}
+	}
+	r = rec_new(d, sev, loc, fmt, ap);
+	if (!r) {
+		d->last = NULL;
 		return;
+	}
 	*d->tail = r;
 	d->tail = &r->next;
 	d->last = r;
+	d->nkept++;
+	if (d->max_errors > 0 && d->nkept >= 2 * (size_t)d->max_errors + 64)
+		prune(d);
 }
 
 void diag_error(struct diag *d, const struct nloc *loc, const char *fmt, ...)
@@ -112,16 +204,52 @@ void diag_note(struct diag *d, const struct nloc *loc, const char *fmt, ...)
 	*pp = r;
 }
 
-/* Start of line `line` (1-based) in the source, or NULL. */
-static const char *line_start(const struct diag *d, int line, size_t *len)
+/*
+ * A sparse index of line starts (every DIAG_LINE_STEP lines), so finding a
+ * line costs at most DIAG_LINE_STEP line scans instead of a walk from the
+ * top of the file for every record.
+ */
+static void build_lines(struct diag *d)
+{
+	const char *p = d->src, *end = d->src + d->len, *nl;
+	size_t count = 0, k = 1, line = 1;
+
+	for (nl = p; (nl = memchr(nl, '\n', (size_t)(end - nl))); nl++)
+		count++;
+	d->lines = malloc((count / DIAG_LINE_STEP + 1) * sizeof(*d->lines));
+	if (!d->lines) {
+		d->lines_failed = 1;
+		return;
+	}
+	d->lines[0] = 0;
+	while ((nl = memchr(p, '\n', (size_t)(end - p)))) {
+		p = nl + 1;
+		line++;
+		if ((line - 1) % DIAG_LINE_STEP == 0)
+			d->lines[k++] = (size_t)(p - d->src);
+	}
+	d->nlines = k;
+}
+
+const char *diag_line(struct diag *d, int line, size_t *len)
 {
 	const char *p, *end, *nl;
+	size_t k;
 	int n = 1;
 
 	if (!d->src || line < 1)
 		return NULL;
+	if (!d->lines && !d->lines_failed)
+		build_lines(d);
 	p = d->src;
 	end = d->src + d->len;
+	if (d->lines) {
+		k = (size_t)(line - 1) / DIAG_LINE_STEP;
+		if (k >= d->nlines)
+			return NULL;
+		p += d->lines[k];
+		n = (int)(k * DIAG_LINE_STEP + 1);
+	}
 	while (n < line) {
 		nl = memchr(p, '\n', (size_t)(end - p));
 		if (!nl)
@@ -136,15 +264,92 @@ static const char *line_start(const struct diag *d, int line, size_t *len)
 	return p;
 }
 
-void diag_render_source(const struct diag *d, const struct nloc *loc, FILE *out)
+/*
+ * The unit at p (n > 0 bytes left): one byte, or one valid UTF-8 sequence.
+ * *esc is set when it must not reach a terminal as is: C0 controls but tab,
+ * DEL, bytes of invalid UTF-8, C1 controls (U+0080..U+009F) and the
+ * bidirectional-text controls that can make a line read differently
+ * from what it is (U+200E, U+200F, U+202A..U+202E, U+2066..U+2069), and
+ * the line and paragraph separators U+2028, U+2029.
+ */
+static size_t unit_at(const unsigned char *p, size_t n, int *esc)
 {
-	size_t len, i, first, last;
-	const char *p = line_start(d, loc->first_line, &len);
+	unsigned c = p[0], cp;
+	size_t len, i;
+
+	*esc = 0;
+	if (c < 0x80) {
+		*esc = (c < 0x20 && c != '\t') || c == 0x7f;
+		return 1;
+	}
+	if (c >= 0xc2 && c <= 0xdf) {
+		len = 2;
+		cp = c & 0x1f;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		len = 3;
+		cp = c & 0x0f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		len = 4;
+		cp = c & 0x07;
+	} else {
+		*esc = 1;
+		return 1;
+	}
+	if (len > n) {
+		*esc = 1;
+		return 1;
+	}
+	for (i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80) {
+			*esc = 1;
+			return 1;
+		}
+		cp = cp << 6 | (p[i] & 0x3fu);
+	}
+	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff)) {
+		*esc = 1;
+		return 1;
+	}
+	if (cp <= 0x9f || cp == 0x200e || cp == 0x200f || (cp >= 0x202a && cp <= 0x202e) ||
+	    (cp >= 0x2066 && cp <= 0x2069) || cp == 0x2028 || cp == 0x2029)
+		*esc = 1;
+	return len;
+}
+
+void diag_put_escaped(const char *s, size_t n, int keep_tab, FILE *out)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, j, len;
+	int esc;
+
+	while (i < n) {
+		len = unit_at(p + i, n - i, &esc);
+		if (esc || (p[i] == '\t' && !keep_tab))
+			for (j = 0; j < len; j++)
+				fprintf(out, "\\x%02x", p[i + j]);
+		else
+			fwrite(p + i, 1, len, out);
+		i += len;
+	}
+}
+
+static void put_n(int c, size_t n, FILE *out)
+{
+	while (n--)
+		fputc(c, out);
+}
+
+void diag_render_source(struct diag *d, const struct nloc *loc, FILE *out)
+{
+	size_t len, i, ulen, width, first, last;
+	const char *p = diag_line(d, loc->first_line, &len);
+	int esc, caret = 0;
 
 	if (!p)
 		return;
 	fputs("    ", out);
-	fwrite(p, 1, len, out);
+	diag_put_escaped(p, len, 1, out);
 	fputc('\n', out);
 	first = loc->first_column > 0 ? (size_t)loc->first_column - 1 : 0;
 	if (loc->last_line == loc->first_line && loc->last_column >= loc->first_column)
@@ -157,12 +362,24 @@ void diag_render_source(const struct diag *d, const struct nloc *loc, FILE *out)
 		first = len;
 	if (last < first)
 		last = first;
+	/* one caret column per column the echoed line takes: 4 per escaped byte */
 	fputs("    ", out);
-	for (i = 0; i < first; i++)
-		fputc(p[i] == '\t' ? '\t' : ' ', out);
-	fputc('^', out);
-	for (i = first + 1; i <= last; i++)
-		fputc('~', out);
+	for (i = 0; i < len && i <= last; i += ulen) {
+		ulen = unit_at((const unsigned char *)p + i, len - i, &esc);
+		width = esc ? 4 * ulen : 1;
+		if (i + ulen <= first) {
+			put_n(p[i] == '\t' ? '\t' : ' ', width, out);
+			continue;
+		}
+		if (!caret) {
+			fputc('^', out);
+			width--;
+			caret = 1;
+		}
+		put_n('~', width, out);
+	}
+	if (!caret)
+		fputc('^', out);
 	fputc('\n', out);
 }
 
@@ -178,44 +395,28 @@ static const char *sev_name(enum diag_sev s)
 	}
 }
 
-static void print_one(const struct diag *d, const struct diag_rec *r, FILE *out)
+static void print_one(struct diag *d, const struct diag_rec *r, FILE *out)
 {
-	if (r->has_loc) {
-		fprintf(out, "%s:%d:%d: %s: %s\n", d->file, r->loc.first_line, r->loc.first_column,
-			sev_name(r->sev), r->msg);
+	if (r->has_loc)
+		fprintf(out, "%s:%d:%d: %s: ", d->file, r->loc.first_line, r->loc.first_column,
+			sev_name(r->sev));
+	else
+		fprintf(out, "%s: %s: ", d->file, sev_name(r->sev));
+	diag_put_escaped(r->msg, strlen(r->msg), 0, out);
+	fputc('\n', out);
+	if (r->has_loc)
 		diag_render_source(d, &r->loc, out);
-	} else {
-		fprintf(out, "%s: %s: %s\n", d->file, sev_name(r->sev), r->msg);
-	}
-}
-
-static int rec_cmp(const void *a, const void *b)
-{
-	const struct diag_rec *x = *(const struct diag_rec *const *)a;
-	const struct diag_rec *y = *(const struct diag_rec *const *)b;
-
-	if (x->has_loc != y->has_loc)
-		return x->has_loc ? -1 : 1;
-	if (x->has_loc) {
-		if (x->loc.first_line != y->loc.first_line)
-			return x->loc.first_line < y->loc.first_line ? -1 : 1;
-		if (x->loc.first_column != y->loc.first_column)
-			return x->loc.first_column < y->loc.first_column ? -1 : 1;
-	}
-	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
 void diag_print(struct diag *d, FILE *out)
 {
 	struct diag_rec *r, **v;
 	size_t n = 0, i;
-	int shown = 0, hidden = 0;
+	int shown = 0, hidden_e = d->dropped_errors, hidden_w = d->dropped_warnings;
 
 	for (r = d->recs; r; r = r->next)
 		n++;
-	if (!n)
-		return;
-	v = calloc(n, sizeof(*v));
+	v = calloc(n ? n : 1, sizeof(*v));
 	if (!v) {
 		for (r = d->recs; r; r = r->next)
 			print_one(d, r, out);
@@ -230,18 +431,26 @@ void diag_print(struct diag *d, FILE *out)
 
 		if (d->max_errors > 0 && shown >= d->max_errors) {
 			if (v[i]->sev == DIAG_ERROR)
-				hidden++;
+				hidden_e++;
+			else
+				hidden_w++;
 			continue;
 		}
 		print_one(d, v[i], out);
 		for (note = v[i]->notes; note; note = note->next)
 			print_one(d, note, out);
-		if (v[i]->sev == DIAG_ERROR)
-			shown++;
+		shown++;
 	}
-	if (hidden)
-		fprintf(out, "%s: note: %d more error%s not shown (--max-errors %d)\n", d->file,
-			hidden, hidden == 1 ? "" : "s", d->max_errors);
+	if (hidden_e && hidden_w)
+		fprintf(out,
+			"%s: note: %d more error%s and %d more warning%s not shown "
+			"(--max-errors %d)\n",
+			d->file, hidden_e, hidden_e == 1 ? "" : "s", hidden_w,
+			hidden_w == 1 ? "" : "s", d->max_errors);
+	else if (hidden_e || hidden_w)
+		fprintf(out, "%s: note: %d more %s%s not shown (--max-errors %d)\n", d->file,
+			hidden_e + hidden_w, hidden_e ? "error" : "warning",
+			hidden_e + hidden_w == 1 ? "" : "s", d->max_errors);
 	free(v);
 	diag_free(d);
 }

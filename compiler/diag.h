@@ -10,9 +10,17 @@
  *    location (stable), renders "FILE:LINE:COL: severity: message", the
  *    source line indented by four spaces and a caret line (^ under the first
  *    byte, ~ under the rest of the range, tabs copied from the source), and
- *    stops after max_errors errors;
+ *    stops after max_errors errors and warnings together (notes go with
+ *    their record and are not counted), then says how many it left out;
+ *  - echoed source and messages never carry a control byte to the
+ *    terminal: C0 bytes other than tab, DEL, bytes that are not valid UTF-8,
+ *    UTF-8 C1 controls and bidirectional-text controls are written as \xNN
+ *    per byte, and the caret line is widened to match;
+ *  - with max_errors > 0 only the records that can still be printed are
+ *    kept, so a file with millions of errors takes bounded memory;
  *  - lines and columns are 1-based; columns count bytes; a range is
- *    inclusive at both ends;
+ *    inclusive at both ends; a UTF-8 byte order mark at the start of the
+ *    source is not part of line 1 (the parser skips it too);
  *  - with werror set, warnings are queued (and counted) as errors.
  */
 #ifndef NASCAR_DIAG_H
@@ -48,17 +56,26 @@ struct diag_rec {
 
 struct diag {
 	const char *file; /* as given on the command line */
-	const char *src;  /* the source bytes (not owned) */
+	const char *src;  /* the source bytes (not owned), past a byte order mark */
 	size_t len;
 	int werror;
-	int max_errors; /* errors printed before stopping; <= 0: no limit */
-	int nerrors;
+	int max_errors; /* errors and warnings printed before stopping; <= 0: no limit */
+	int nerrors;	/* queued so far, printed or not */
 	int nwarnings;
 	size_t nrecs;
 	struct diag_rec *recs; /* primary records, queue order */
 	struct diag_rec **tail;
 	struct diag_rec *last; /* target of diag_note() */
+	size_t nkept;	       /* primary records in recs */
+	struct diag_rec *cut;  /* with max_errors: records sorting after it cannot show */
+	int dropped_errors;    /* records not kept because of the cut */
+	int dropped_warnings;
+	size_t *lines; /* start of line 1, 1 + DIAG_LINE_STEP, ...; built when needed */
+	size_t nlines; /* entries in lines */
+	int lines_failed;
 };
+
+#define DIAG_LINE_STEP 64
 
 void diag_init(struct diag *d, const char *file, const char *src, size_t len);
 void diag_free(struct diag *d);
@@ -74,7 +91,13 @@ __attribute__((format(printf, 3, 4))) void diag_note(struct diag *d, const struc
 void diag_print(struct diag *d, FILE *out);
 
 /* Renders one source line and its caret line for loc into out. */
-void diag_render_source(const struct diag *d, const struct nloc *loc, FILE *out);
+void diag_render_source(struct diag *d, const struct nloc *loc, FILE *out);
+
+/* Start and length (without '\n' or a final '\r') of source line `line`, or NULL. */
+const char *diag_line(struct diag *d, int line, size_t *len);
+
+/* Writes n bytes of s, escaping what diag_print escapes; keep_tab copies tabs. */
+void diag_put_escaped(const char *s, size_t n, int keep_tab, FILE *out);
 
 /* Edit distance (optimal string alignment: a swap of two neighbours costs 1). */
 size_t diag_edit_distance(const char *a, const char *b);

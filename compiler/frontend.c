@@ -2,10 +2,12 @@
 /* frontend.c - drives the lexer and parser over a buffer (see frontend.h). */
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "frontend.h"
+#include "nascar_abi.h"
 #include "nfc.h"
 #include "parser.h"
 #include "lexer.h"
@@ -23,6 +25,15 @@ int nflow_parse(const char *buf, size_t len, struct diag *d, struct ast_policy *
 	yyscan_t scanner;
 	int before = d->nerrors, rc;
 
+	/* a UTF-8 byte order mark is not part of line 1 (diag_init skips it too) */
+	if (len >= 3 && !memcmp(buf, "\xef\xbb\xbf", 3)) {
+		buf += 3;
+		len -= 3;
+	}
+	if (len > NFLOW_MAX_SOURCE) {
+		nflow_report_too_large(d, len);
+		return -1;
+	}
 	if (yylex_init_extra(&pc, &scanner))
 		return -1;
 	pc.scanner = scanner;
@@ -54,28 +65,50 @@ int nflow_compile_buffer(const char *buf, size_t len, struct diag *d, struct pol
 	return 0;
 }
 
+void nflow_report_too_large(struct diag *d, size_t len)
+{
+	if (len)
+		diag_error(d, NULL,
+			   "the file is too large (%zu bytes): the limit is %d bytes (%d MiB)", len,
+			   NFLOW_MAX_SOURCE, NFLOW_MAX_SOURCE >> 20);
+	else
+		diag_error(d, NULL, "the input is too large (over %d bytes): the limit is %d MiB",
+			   NFLOW_MAX_SOURCE, NFLOW_MAX_SOURCE >> 20);
+	diag_note(d, NULL,
+		  "a policy at every language limit (%d flows, %d classes, %d interfaces) fits in "
+		  "a fraction of that: check that this is the right file, or shorten its comments",
+		  NASCAR_MAX_FLOWS, NASCAR_MAX_CLASSES, NASCAR_MAX_IFACES);
+}
+
 int nflow_read_file(const char *path, char **buf, size_t *len)
 {
 	size_t cap = 65536, n = 0;
-	char *p = malloc(cap + 1), *q;
+	char *p, *q;
+	struct stat st;
 	int fd, err = 0;
 
-	if (!p)
-		return -ENOMEM;
 	fd = strcmp(path, "-") ? open(path, O_RDONLY | O_CLOEXEC) : STDIN_FILENO;
-	if (fd < 0) {
-		err = -errno;
-		free(p);
-		return err;
+	if (fd < 0)
+		return -errno;
+	/* refuse a large file before reading it; a pipe is cut off at the limit */
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > NFLOW_MAX_SOURCE + 3) {
+		if (fd != STDIN_FILENO)
+			close(fd);
+		*len = (size_t)st.st_size;
+		return -EFBIG;
 	}
+	p = malloc(cap + 1);
+	if (!p) {
+		if (fd != STDIN_FILENO)
+			close(fd);
+		return -ENOMEM;
+	}
+	/* at most the limit, a byte order mark and one byte more: enough to know */
 	for (;;) {
+		size_t want;
 		ssize_t r;
 
 		if (n == cap) {
-			if (cap > ((size_t)1 << 30)) {
-				err = -EFBIG;
-				break;
-			}
 			cap *= 2;
 			q = realloc(p, cap + 1);
 			if (!q) {
@@ -84,7 +117,12 @@ int nflow_read_file(const char *path, char **buf, size_t *len)
 			}
 			p = q;
 		}
-		r = read(fd, p + n, cap - n);
+		want = cap - n;
+		if (want > NFLOW_MAX_SOURCE + 4 - n)
+			want = NFLOW_MAX_SOURCE + 4 - n;
+		if (!want)
+			break;
+		r = read(fd, p + n, want);
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
@@ -97,6 +135,11 @@ int nflow_read_file(const char *path, char **buf, size_t *len)
 	}
 	if (fd != STDIN_FILENO)
 		close(fd);
+	if (!err && n - (n >= 3 && !memcmp(p, "\xef\xbb\xbf", 3) ? 3 : 0) > NFLOW_MAX_SOURCE) {
+		/* the exact size is known when the whole file was read */
+		*len = n < NFLOW_MAX_SOURCE + 4 ? n : 0;
+		err = -EFBIG;
+	}
 	if (err) {
 		free(p);
 		return err;

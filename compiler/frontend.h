@@ -28,9 +28,10 @@ struct parse_ctx {
 	struct diag *diag;
 	struct ast_policy *ast;
 	void *scanner;
-	int line, col;	  /* where the next byte is */
-	struct nloc last; /* the last token returned */
-	int broken;	  /* a syntax error inside the current block */
+	int line, col;		     /* where the next byte is */
+	struct nloc last;	     /* the last token returned */
+	int broken;		     /* a syntax error inside the current block */
+	size_t ndecls[DECL_DEFAULT]; /* interfaces, classes, flows parsed so far */
 };
 
 int nflow_parse(const char *buf, size_t len, struct diag *d, struct ast_policy *ast);
@@ -40,7 +41,21 @@ int nflow_compile_buffer(const char *buf, size_t len, struct diag *d, struct pol
 /* Words that are values somewhere in the grammar and so cannot be names. */
 int nflow_is_reserved(const char *word);
 
-/* Reads a whole file ("-" is standard input). 0 or -errno; *buf is NUL-terminated. */
+/*
+ * The most source bytes nascarc reads (a UTF-8 byte order mark aside).  A
+ * policy at every limit of the language takes well under 2 MiB; the cap
+ * keeps time and memory bounded on a file that is not a policy at all.
+ */
+#define NFLOW_MAX_SOURCE (8 << 20)
+
+/*
+ * Reads a whole file ("-" is standard input). 0 or -errno; *buf is
+ * NUL-terminated.  -EFBIG past NFLOW_MAX_SOURCE, read no further than
+ * needed to know, with *len the file's size or 0 when it is not known.
+ */
 int nflow_read_file(const char *path, char **buf, size_t *len);
+
+/* Queues the error (and a note) for a source over NFLOW_MAX_SOURCE; len 0: size unknown. */
+void nflow_report_too_large(struct diag *d, size_t len);
 
 #endif /* NASCAR_FRONTEND_H */

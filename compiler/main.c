@@ -50,7 +50,7 @@ static void usage_main(FILE *f)
 		"\n"
 		"Common options:\n"
 		"  --werror           treat warnings as errors\n"
-		"  --max-errors N     print at most N errors (default %d, 0: all)\n"
+		"  --max-errors N     print at most N errors and warnings (default %d, 0: all)\n"
 		"  -h, --help         show help (also after a command)\n"
 		"  -V, --version      show the version\n"
 		"\n"
@@ -183,11 +183,18 @@ static int compile_source(const char *path, const struct opts *o, struct policy 
 {
 	struct diag d;
 	char *buf;
-	size_t len;
+	size_t len = 0;
 	int ret;
 
 	memset(pol, 0, sizeof(*pol));
 	ret = nflow_read_file(path, &buf, &len);
+	if (ret == -EFBIG) {
+		/* the policy is refused, as over any other limit: exit status 1 */
+		diag_init(&d, path, NULL, 0);
+		nflow_report_too_large(&d, len);
+		diag_print(&d, stderr);
+		return EXIT_ERRORS;
+	}
 	if (ret < 0) {
 		fprintf(stderr, "%s: %s: %s\n", prog, path, strerror(-ret));
 		return EXIT_USAGE;

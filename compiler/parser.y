@@ -25,6 +25,7 @@ static void check_name(struct parse_ctx *pc, const YYLTYPE *loc, const char *nam
 static struct ast_stmt *mk_value(enum ast_kw kw, const YYLTYPE *all, const YYLTYPE *kwloc,
 				 struct ast_value v);
 static struct ast_value mk_name_value(char *s, const YYLTYPE *loc);
+static void add_decl(struct parse_ctx *pc, struct ast_decl *d);
 static struct ast_decl *mk_decl(struct parse_ctx *pc, enum ast_decl_kind kind, const YYLTYPE *loc,
 				char *name, const YYLTYPE *name_loc, int quoted,
 				struct ast_stmt *stmts);
@@ -78,7 +79,7 @@ static struct ast_decl *mk_decl(struct parse_ctx *pc, enum ast_decl_kind kind, c
 
 policy
 	: %empty
-	| policy decl			{ if ($2) ast_policy_add(pc->ast, $2); }
+	| policy decl			{ if ($2) add_decl(pc, $2); }
 	;
 
 decl
@@ -114,13 +115,13 @@ declname
 	;
 
 block
-	: '{' stmts '}'			{ $$ = $2; }
-	| '{' stmts error '}'		{ $$ = $2; pc->broken = 1; }
+	: '{' stmts '}'			{ $$ = ast_stmt_reverse($2); }
+	| '{' stmts error '}'		{ $$ = ast_stmt_reverse($2); pc->broken = 1; }
 	;
 
 stmts
 	: %empty			{ $$ = NULL; }
-	| stmts stmt			{ $$ = ast_stmt_append($1, $2); }
+	| stmts stmt			{ $$ = ast_stmt_push($1, $2); }
 	| stmts error ';'		{ $$ = $1; pc->broken = 1; }
 	;
 
@@ -140,7 +141,7 @@ stmt
 			struct ast_value none = { .kind = AV_NONE };
 
 			$$ = mk_value(KW_ALLOW_SRC, &@$, &@1, none);
-			$$->addrs = $2;
+			$$->addrs = ast_addr_reverse($2);
 		}
 	| endpoint_kw addr ';'
 		{
@@ -227,7 +228,7 @@ addr
 
 addr_list
 	: addr				{ $$ = $1; }
-	| addr_list ',' addr		{ $$ = ast_addr_append($1, $3); }
+	| addr_list ',' addr		{ $$ = ast_addr_push($1, $3); }
 	;
 
 %%
@@ -305,37 +306,51 @@ static struct ast_decl *mk_decl(struct parse_ctx *pc, enum ast_decl_kind kind, c
 	return d;
 }
 
+/*
+ * Past a limit the policy fails whatever comes next, so only the first
+ * declaration over it is kept (check.c reports the limit there, or the
+ * duplicate or bad name that let it in); later ones of that kind are parsed
+ * for their syntax errors and freed, which keeps memory bounded.
+ */
+static void add_decl(struct parse_ctx *pc, struct ast_decl *d)
+{
+	static const size_t limits[] = {
+		[DECL_IFACE] = NASCAR_MAX_IFACES,
+		[DECL_CLASS] = NASCAR_MAX_CLASSES,
+		[DECL_FLOW] = NASCAR_MAX_FLOWS,
+	};
+
+	if (d->kind != DECL_DEFAULT && pc->ndecls[d->kind]++ > limits[d->kind]) {
+		ast_decl_free(d);
+		return;
+	}
+	ast_policy_add(pc->ast, d);
+}
+
 /* The offending token as the user wrote it, for "unexpected ...". */
 static void describe_token(struct parse_ctx *pc, yysymbol_kind_t tok, const YYLTYPE *loc,
 			   char *buf, size_t size)
 {
-	const struct diag *d = pc->diag;
-	const char *p = d->src, *end = d->src + d->len;
-	int line = 1;
-	size_t len;
+	size_t len, linelen = 0, col;
+	const char *p;
 
 	if (tok == YYSYMBOL_YYEOF) {
 		snprintf(buf, size, "end of file");
 		return;
 	}
-	while (p < end && line < loc->first_line) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-
-		if (!nl) {
-			p = end;
-			break;
-		}
-		p = nl + 1;
-		line++;
-	}
-	p += loc->first_column - 1;
+	p = diag_line(pc->diag, loc->first_line, &linelen);
+	col = loc->first_column > 0 ? (size_t)loc->first_column - 1 : 0;
 	len = loc->last_line == loc->first_line && loc->last_column >= loc->first_column
 		      ? (size_t)(loc->last_column - loc->first_column + 1)
 		      : 1;
-	if (p >= end || p < d->src)
+	if (!p || col >= linelen) {
+		p = "";
 		len = 0;
-	else if (len > (size_t)(end - p))
-		len = (size_t)(end - p);
+	} else {
+		p += col;
+		if (len > linelen - col)
+			len = linelen - col;
+	}
 	if (len > 40)
 		len = 40;
 	switch (tok) {
