@@ -146,7 +146,7 @@ int lock_take(const char *pin_dir, const char *state_dir, double wait_s)
 {
 	char path[PATH_MAX];
 	double deadline = now_s() + (wait_s > 0 ? wait_s : 0);
-	int fd = -1, made_dir = 0, tries = 0;
+	int fd = -1, made_dir = 0, tries = 0, late = 0;
 
 	lock_path(path, sizeof(path), pin_dir);
 	for (;;) {
@@ -185,13 +185,20 @@ int lock_take(const char *pin_dir, const char *state_dir, double wait_s)
 				int pid = holder_of(fd);
 				char who[32];
 
+				/* nobody to name: the holder has just let go, so
+				 * try again rather than blame an unknown pid */
+				if (pid <= 0 && ++late < 5) {
+					nap(0.002);
+					continue;
+				}
+
 				if (pid > 0)
 					snprintf(who, sizeof(who), "pid %d", pid);
 				else
 					snprintf(who, sizeof(who), "pid unknown");
 				if (wait_s > 0)
 					pr_err("another nascar-apply (%s) is running on %s; waited "
-					       "%.1f s for it: try again when it has finished, or "
+					       "%g s for it: try again when it has finished, or "
 					       "give a longer --wait (lock: %s)",
 					       who, pin_dir, wait_s, path);
 				else

@@ -197,7 +197,7 @@ if rig_wait_for 10 grep -q "stalled at before-switch" "$RIG_DIR/holder.log"; the
 	t0=$(date +%s%N)
 	na --wait 1 "$RIG_DIR/A.nfc" >"$RIG_DIR/w.out" 2>"$RIG_DIR/w.err"
 	rc=$? ms=$((($(date +%s%N) - t0) / 1000000))
-	grep -q "^nascar-apply: another nascar-apply (pid $hpid) is running on $PIN; waited 1.0 s" "$RIG_DIR/w.err" &&
+	grep -q "^nascar-apply: another nascar-apply (pid $hpid) is running on $PIN; waited 1 s" "$RIG_DIR/w.err" &&
 		[ "$rc" -eq 1 ] && [ "$(wc -l <"$RIG_DIR/w.err")" -eq 1 ] && [ "$ms" -ge 900 ] && [ "$ms" -lt 5000 ]
 	r=$?
 	check "lock: an apply with --wait 1 gives up after 1 s (${ms} ms, rc $rc) and names the holder (pid $hpid)" test "$r" -eq 0 ||
