@@ -4,6 +4,8 @@
 #   make               build everything into build/
 #   make check         all test tiers (compiler, unit, bpf, e2e); needs root for bpf/e2e
 #   make check SAN=1   the same with AddressSanitizer + UBSan on userspace code
+#   make check-vm      BPF and e2e tests on Debian 12's 6.1 kernel under qemu,
+#                      ARCH=x86_64 (default) or ARCH=arm64 (cross-built); docs/vm.md
 #   make bench         benchmarks (never pass/fail on speed)
 #   make install       PREFIX=/usr/local DESTDIR=
 #   V=1                show full command lines
@@ -49,7 +51,7 @@ BPF_CFLAGS := -target bpf -O2 -g -Wall -Wextra -Werror -Wshadow -Wimplicit-fallt
 .SECONDARY:
 .SUFFIXES:
 .PHONY: all check check-compiler check-unit check-bpf check-e2e bench bench-quick \
-	install uninstall clean format-check lint demo
+	install uninstall clean format-check lint demo check-vm
 
 # ---- sources ------------------------------------------------------------
 
@@ -189,6 +191,12 @@ check-bpf: all
 
 check-e2e: all
 	$(Q)O=$(O) SAN=$(SAN) sh tests/run.sh e2e
+
+# The VM tier builds what it needs itself (into $(O)/vm/ARCH/obj) and caches
+# the kernel package and the base image under $(O)/vm/.
+VM_ARCH := $(if $(ARCH),$(ARCH),$(shell uname -m))
+check-vm:
+	$(Q)O=$(O) bash tools/vm/check-vm.sh $(VM_ARCH)
 
 bench: all
 	$(Q)O=$(O) sh bench/run.sh
