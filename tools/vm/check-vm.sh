@@ -21,6 +21,9 @@
 #   VM_KVM=1       use KVM when /dev/kvm works (default TCG: KVM hangs here)
 # Docs: docs/vm.md.
 set -u
+# The whole script is one compound command, so that bash has read all of it
+# before it runs any of it (editing it during a run cannot derail the run).
+{
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 2
 ARCH=${1:-${ARCH:-$(uname -m)}}
@@ -181,7 +184,7 @@ if [ "$ARCH" = arm64 ] && [ -n "$CROSS" ]; then
 	if [ -z "$qu" ] || [ ! -x "$nat/nascarc" ]; then
 		res FAIL "nfc: cannot compare (no qemu-aarch64-static or no native nascarc)"
 	else
-		for p in policies/*.nflow; do
+		for p in policies/*.nflow tests/bpf/policies/*.nflow; do
 			b=$(basename "$p" .nflow)
 			"$nat/nascarc" compile "$p" -o "$nd/native/$b.nfc" >/dev/null 2>&1
 			r1=$?
@@ -294,8 +297,31 @@ add_elf() {
 	done
 }
 
+# prefetch: download in one apt-get call the $DEB_ARCH packages of the
+# commands and of every library the host's copies need (same names)
+prefetch() {
+	local c p files pk want=""
+	files=$(for c in $CMDS; do
+		p=$(type -P "$c" 2>/dev/null) || continue
+		readlink -f "$p"
+		ldd "$p" 2>/dev/null | awk '$3 ~ /^\// { print $3 }'
+	done | sort -u)
+	for p in $files /bin/busybox; do
+		pk=$(dpkg -S "$p" 2>/dev/null || dpkg -S "${p#/usr}" 2>/dev/null)
+		pk=$(echo "$pk" | grep -v '^diversion' | head -n1 | cut -d: -f1 | cut -d, -f1)
+		[ -n "$pk" ] || continue
+		ls "$vmdir/debs/${pk}_"*"_${DEB_ARCH}.deb" "$vmdir/debs/${pk}_"*_all.deb >/dev/null 2>&1 && continue
+		want="$want $pk:$DEB_ARCH"
+	done
+	want=$(echo "$want" | tr ' ' '\n' | sort -u | tr '\n' ' ')
+	[ -n "${want// /}" ] || return 0
+	# shellcheck disable=SC2086
+	(cd "$vmdir/debs" && apt-get download -qq $want >/dev/null 2>&1) || true
+}
+
 build_base() {
 	local c p s r m ko
+	[ $foreign -eq 1 ] && prefetch
 	rm -rf "$root"
 	mkdir -p "$root"/{usr/bin,usr/sbin,usr/lib/"$TRIPLET",etc,proc,sys,dev,run,tmp,root,var,busybox,etc/nascar-vm}
 	ln -s usr/bin "$root/bin"
@@ -446,7 +472,7 @@ else
 fi
 q+=(-smp "$smp" -m "$mem" -display none -monitor none -serial stdio -no-reboot -nic none
 	-kernel "$vmlinuz" -initrd "$work/initrd.img"
-	-append "console=$con panic=-1 loglevel=4 quiet NASCAR_VM_TEST_TIMEOUT=$((to - 120))")
+	-append "console=$con panic=-1 loglevel=4 quiet NASCAR_VM_TEST_TIMEOUT=$((to > 300 ? to - 120 : to))")
 say "booting $kver on $QEMU ($accel, -smp $smp, -m $mem), at most $to s"
 printf '%q ' "${q[@]}" >"$work/qemu.cmd"
 echo >>"$work/qemu.cmd"
@@ -509,3 +535,5 @@ tt=$([ -n "$t_tests" ] && secs "$t_tests" "${t_end:-$t_off}" || echo "?")
 say "boot $b s (qemu start to init), tests $tt s, whole tier $(secs "$t_start" "$(now)") s"
 say "console $console, kernel log $work/dmesg.log, instruction counts $work/insns.txt"
 finish
+}
+exit
