@@ -85,6 +85,10 @@ static __always_inline int nascar_run(void *ctx, const int xdp)
 		return RET_PASS(xdp);
 	slot = st->active_slot & 1;
 	gen = st->generation;
+	/* Generation 0: a first apply is attaching hooks and filling slot 0;
+	 * nothing has been switched to yet, so nothing is ours. */
+	if (!gen)
+		return RET_PASS(xdp);
 	ik.ifindex = ifindex;
 	ik.slot = slot;
 	ifc = bpf_map_lookup_elem(&nascar_ifaces, &ik);

@@ -33,7 +33,7 @@
 #include <linux/types.h>
 #include <linux/bpf.h> /* struct bpf_spin_lock */
 
-#define NASCAR_ABI_VERSION 1
+#define NASCAR_ABI_VERSION 2
 
 /* Limits of one policy (the language page asks for at least these). */
 #define NASCAR_MAX_FLOWS 4096
@@ -98,6 +98,28 @@
 /* Frames arriving here may carry partial L4 checksums (a tap's guest or a
  * veth's peer offloads them): native XDP verifies, completes or hands on. */
 #define NASCAR_IF_CSUM_FIX 0x20
+/* Nascar's egress scheduler (an HTB, handle NASCAR_SCHED_MAJOR) is the
+ * root qdisc here: the TC path sets skb->priority to the class's HTB
+ * class, NASCAR_SCHED_CLASSID(class id), so shaped classes are delayed
+ * there rather than policed. */
+#define NASCAR_IF_SCHED 0x40
+/* ... and it holds a line rate (interface `rate`): XDP must not bypass it,
+ * so where TC is attached behind XDP, XDP hands packets for it to TC. */
+#define NASCAR_IF_LINE_RATE 0x80
+
+/* Egress scheduler: the HTB's handle major and its classes.  skb->priority
+ * (major << 16 | minor) selects an HTB class directly, no filter needed. */
+#define NASCAR_SCHED_MAJOR 0x4e43U	/* "NC" */
+#define NASCAR_SCHED_MINOR_ROOT 0x1U	/* line rate (or unlimited) */
+#define NASCAR_SCHED_MINOR_DEFAULT 0x2U /* not classified by Nascar: priority 0 */
+#define NASCAR_SCHED_MINOR_CLASS0 0x100U
+#define NASCAR_SCHED_CLASSID(cls) \
+	((NASCAR_SCHED_MAJOR << 16) | (NASCAR_SCHED_MINOR_CLASS0 + (__u32)(cls)))
+
+/* nfc_ifqos.egress: may nascar-apply own the interface's root qdisc? */
+#define NASCAR_EGRESS_AUTO 0	/* yes, replacing only a kernel default qdisc */
+#define NASCAR_EGRESS_KEEP 1	/* never: rates are policed, priorities only set */
+#define NASCAR_EGRESS_REPLACE 2 /* yes, whatever is there */
 
 /* Classification fields; index into a field's lookup structure. */
 #define NASCAR_DIM_SRC 0
@@ -208,12 +230,17 @@ struct nascar_rule {
 _Static_assert(sizeof(struct nascar_rule) == 4, "nascar_rule size");
 
 /* nascar_classes: ARRAY[NASCAR_SLOTS * NASCAR_MAX_CLASSES]. */
+/* struct nascar_class.flags */
+#define NASCAR_CLASS_POLICE 0x01 /* `police;`: drop over the rate at the first hook */
+
 struct nascar_class {
 	__u8 priority; /* 0..7 */
 	__u8 dscp;     /* 0..63, or NASCAR_DSCP_KEEP */
-	__u16 pad0;
+	__u8 flags;    /* NASCAR_CLASS_* */
+	__u8 pad0;
 	__u32 burst; /* bytes; 0 when rate is 0 */
-	__u64 rate;  /* bytes per second; 0 = not policed */
+	__u64 rate;  /* bytes per second; 0 = no limit.  Shaped where the TC
+		      * path leaves by Nascar's scheduler, else policed */
 };
 _Static_assert(sizeof(struct nascar_class) == 16, "nascar_class size");
 
@@ -256,8 +283,10 @@ _Static_assert(sizeof(struct nascar_flow_key) == 44, "nascar_flow_key size");
 
 /* struct nascar_flow_val.flags */
 #define NASCAR_FV_NEED_TC 0x01 /* route needs the TC path (no neighbour yet) */
-#define NASCAR_FV_POLICE 0x02  /* the class has a rate (saves a lookup on hits) */
+#define NASCAR_FV_POLICE 0x02  /* police at the first hook (`police;`, or a rate where TC cannot shape) */
 #define NASCAR_FV_XDP_HANDON 0x04 /* egress takes no native XDP redirect: XDP hands on */
+#define NASCAR_FV_SHAPE 0x08	  /* the class has a rate without police */
+#define NASCAR_FV_EGRESS_SCHED 0x10 /* the egress has Nascar's scheduler */
 
 /* struct nascar_flow_val.stack_reason: why a flow goes to the stack. */
 #define NASCAR_SR_NONE 0
@@ -376,13 +405,24 @@ _Static_assert(sizeof(struct nfc_section) == 24, "nfc_section size");
 #define NFC_SEC_PROTO 8	   /* 256 x __u32 */
 #define NFC_SEC_INIF 9	   /* NASCAR_MAX_IFACES x __u32 */
 #define NFC_SEC_BITMAPS 10 /* struct nascar_bitmap */
-#define NFC_SEC_MAX 10
+#define NFC_SEC_IFQOS 11   /* struct nfc_ifqos, one per interface (optional) */
+#define NFC_SEC_MAX 11
 
 struct nfc_iface {
 	char name[NASCAR_IFNAMSIZ];
 	struct nascar_iface val; /* flags: NASCAR_IF_ALLOW_SRC only */
 };
 _Static_assert(sizeof(struct nfc_iface) == 24, "nfc_iface size");
+
+/* Interface statements of version 2 that only nascar-apply reads (the
+ * data path learns of them through NASCAR_IF_SCHED / _LINE_RATE).  Absent
+ * section: every interface has rate 0 and egress auto. */
+struct nfc_ifqos {
+	__u64 rate;   /* the link's line rate, bytes per second; 0: none (uplink only) */
+	__u8 egress;  /* NASCAR_EGRESS_* */
+	__u8 pad0[7];
+};
+_Static_assert(sizeof(struct nfc_ifqos) == 16, "nfc_ifqos size");
 
 struct nfc_class {
 	char name[NASCAR_CLASS_NAMSIZ];

@@ -362,6 +362,7 @@ int nfc_build(const struct policy *p, void **bufp, size_t *sizep, char *err, siz
 	struct nfc_iface *ifs;
 	struct nascar_allow_key *allow;
 	struct nfc_class *cls;
+	struct nfc_ifqos *qos;
 	struct nfc_flow *flows;
 	size_t nallow = 0, i, j, off;
 	int ret;
@@ -419,6 +420,7 @@ int nfc_build(const struct policy *p, void **bufp, size_t *sizep, char *err, siz
 	plan(&o, &off, NFC_SEC_PROTO, sizeof(__u32), 256);
 	plan(&o, &off, NFC_SEC_INIF, sizeof(__u32), NASCAR_MAX_IFACES);
 	plan(&o, &off, NFC_SEC_BITMAPS, sizeof(struct nascar_bitmap), l.bt.n);
+	plan(&o, &off, NFC_SEC_IFQOS, sizeof(struct nfc_ifqos), p->nifaces);
 	o.size = off;
 	o.buf = calloc(1, o.size);
 	if (!o.buf) {
@@ -444,8 +446,14 @@ int nfc_build(const struct policy *p, void **bufp, size_t *sizep, char *err, siz
 
 	ifs = sec_ptr(&o, NFC_SEC_IFACES);
 	allow = sec_ptr(&o, NFC_SEC_ALLOW);
+	qos = sec_ptr(&o, NFC_SEC_IFQOS);
 	for (i = 0; i < p->nifaces; i++) {
 		const struct pol_iface *pi = &p->ifaces[i];
+
+		if (qos) {
+			qos[i].rate = pi->rate;
+			qos[i].egress = pi->egress;
+		}
 
 		memcpy(ifs[i].name, pi->name, NASCAR_IFNAMSIZ);
 		ifs[i].name[NASCAR_IFNAMSIZ - 1] = '\0';
@@ -470,6 +478,7 @@ int nfc_build(const struct policy *p, void **bufp, size_t *sizep, char *err, siz
 		cls[i].val.dscp = pc->dscp;
 		cls[i].val.rate = pc->rate;
 		cls[i].val.burst = pc->rate ? pc->burst : 0;
+		cls[i].val.flags = pc->rate && pc->police ? NASCAR_CLASS_POLICE : 0;
 	}
 	flows = sec_ptr(&o, NFC_SEC_FLOWS);
 	for (i = 0; i < p->nflows; i++)

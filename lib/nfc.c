@@ -92,6 +92,8 @@ static const struct sec_rule sec_rules[NFC_SEC_MAX + 1] = {
 	[NFC_SEC_INIF] = {NFC_SEC_INIF, sizeof(__u32), NASCAR_MAX_IFACES, "interface table"},
 	[NFC_SEC_BITMAPS] = {NFC_SEC_BITMAPS, sizeof(struct nascar_bitmap), NASCAR_MAX_BITMAPS,
 			     "bitmaps"},
+	[NFC_SEC_IFQOS] = {NFC_SEC_IFQOS, sizeof(struct nfc_ifqos), NASCAR_MAX_IFACES,
+			   "interface qos"},
 };
 
 static int name_ok(const char *s, size_t n)
@@ -296,13 +298,23 @@ int nfc_parse(void *buf, size_t size, struct nfc_image *img, char *err, size_t e
 		cnt[s->type] = s->count;
 	}
 	for (i = 1; i <= NFC_SEC_MAX; i++)
-		if (!ptr[i] && i != NFC_SEC_ALLOW && i != NFC_SEC_IFACES && i != NFC_SEC_CLASSES)
+		if (!ptr[i] && i != NFC_SEC_ALLOW && i != NFC_SEC_IFACES && i != NFC_SEC_CLASSES &&
+		    i != NFC_SEC_IFQOS)
 			return nfc_fail(err, errlen, -EINVAL, "%s section is missing",
 					sec_rules[i].name);
 	if (cnt[NFC_SEC_CONFIG] != 1 || cnt[NFC_SEC_PROTO] != 256 ||
 	    cnt[NFC_SEC_INIF] != NASCAR_MAX_IFACES || cnt[NFC_SEC_BITMAPS] == 0 ||
-	    cnt[NFC_SEC_FLOWS] == 0)
+	    cnt[NFC_SEC_FLOWS] == 0 || (ptr[NFC_SEC_IFQOS] && cnt[NFC_SEC_IFQOS] != cnt[NFC_SEC_IFACES]))
 		return nfc_fail(err, errlen, -EINVAL, "a fixed-size section has the wrong size");
+	if (ptr[NFC_SEC_IFQOS]) {
+		const struct nfc_ifqos *q = ptr[NFC_SEC_IFQOS];
+
+		for (i = 0; i < cnt[NFC_SEC_IFQOS]; i++)
+			if (q[i].egress > NASCAR_EGRESS_REPLACE)
+				return nfc_fail(err, errlen, -EINVAL,
+						"interface %u has an unknown egress mode %u", i,
+						q[i].egress);
+	}
 
 	img->buf = buf;
 	img->size = size;
@@ -324,6 +336,7 @@ int nfc_parse(void *buf, size_t size, struct nfc_image *img, char *err, size_t e
 	img->inif = ptr[NFC_SEC_INIF];
 	img->bitmaps = ptr[NFC_SEC_BITMAPS];
 	img->nbitmaps = cnt[NFC_SEC_BITMAPS];
+	img->ifqos = cnt[NFC_SEC_IFQOS] ? ptr[NFC_SEC_IFQOS] : NULL;
 
 	if (check_tables(img, err, errlen) < 0) {
 		memset(img, 0, sizeof(*img));

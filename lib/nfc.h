@@ -41,6 +41,7 @@ struct nfc_image {
 	const __u32 *inif;  /* NASCAR_MAX_IFACES */
 	const struct nascar_bitmap *bitmaps;
 	size_t nbitmaps;
+	const struct nfc_ifqos *ifqos; /* nifaces entries, or NULL: rate 0, egress auto */
 	void *lpm; /* userspace lookup structure, built on demand */
 };
 

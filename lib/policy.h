@@ -27,6 +27,8 @@ struct pol_iface {
 	unsigned int line; /* where it was declared */
 	size_t nallow;	   /* 0: no allow-src check */
 	struct pol_prefix *allow;
+	uint64_t rate;	   /* version 2: line rate, bytes per second (uplink), 0 none */
+	uint8_t egress;	   /* version 2: NASCAR_EGRESS_* */
 };
 
 struct pol_class {
@@ -35,6 +37,7 @@ struct pol_class {
 	uint8_t dscp;	  /* 0..63 or NASCAR_DSCP_KEEP */
 	uint64_t rate;	  /* bytes per second, 0 = no policer */
 	uint32_t burst;	  /* bytes (default already applied when rate > 0) */
+	uint8_t police;	  /* version 2: `police;` (drop over the rate, never shape) */
 	unsigned int line;
 };
 
