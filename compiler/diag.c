@@ -320,18 +320,21 @@ static size_t unit_at(const unsigned char *p, size_t n, int *esc)
 void diag_put_escaped(const char *s, size_t n, int keep_tab, FILE *out)
 {
 	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0, j, len;
+	size_t i = 0, run = 0, j, len;
 	int esc;
 
+	/* plain runs go out in one write: stderr is unbuffered */
 	while (i < n) {
 		len = unit_at(p + i, n - i, &esc);
-		if (esc || (p[i] == '\t' && !keep_tab))
+		if (esc || (p[i] == '\t' && !keep_tab)) {
+			fwrite(p + run, 1, i - run, out);
 			for (j = 0; j < len; j++)
 				fprintf(out, "\\x%02x", p[i + j]);
-		else
-			fwrite(p + i, 1, len, out);
+			run = i + len;
+		}
 		i += len;
 	}
+	fwrite(p + run, 1, n - run, out);
 }
 
 static void put_n(int c, size_t n, FILE *out)
@@ -340,17 +343,24 @@ static void put_n(int c, size_t n, FILE *out)
 		fputc(c, out);
 }
 
+/* Byte offset moved back (dir < 0) or on (dir > 0) off UTF-8 continuation bytes, at most 3. */
+static size_t char_boundary(const char *p, size_t len, size_t i, int dir)
+{
+	int n;
+
+	for (n = 0; n < 3 && i > 0 && i < len && ((unsigned char)p[i] & 0xc0) == 0x80; n++)
+		i = dir < 0 ? i - 1 : i + 1;
+	return i;
+}
+
 void diag_render_source(struct diag *d, const struct nloc *loc, FILE *out)
 {
-	size_t len, i, ulen, width, first, last;
+	size_t len, i, ulen, width, first, last, ws = 0, we;
 	const char *p = diag_line(d, loc->first_line, &len);
 	int esc, caret = 0;
 
 	if (!p)
 		return;
-	fputs("    ", out);
-	diag_put_escaped(p, len, 1, out);
-	fputc('\n', out);
 	first = loc->first_column > 0 ? (size_t)loc->first_column - 1 : 0;
 	if (loc->last_line == loc->first_line && loc->last_column >= loc->first_column)
 		last = (size_t)loc->last_column - 1;
@@ -362,11 +372,25 @@ void diag_render_source(struct diag *d, const struct nloc *loc, FILE *out)
 		first = len;
 	if (last < first)
 		last = first;
+	/* a long line is shown as a window around the caret, marked with "..." */
+	we = len;
+	if (len > DIAG_ECHO_MAX) {
+		ws = first > DIAG_ECHO_MAX / 3 ? first - DIAG_ECHO_MAX / 3 : 0;
+		ws = char_boundary(p, len, ws, -1);
+		we = ws + DIAG_ECHO_MAX < len ? ws + DIAG_ECHO_MAX : len;
+		we = char_boundary(p, len, we, 1);
+	}
+	fputs(ws ? "    ..." : "    ", out);
+	diag_put_escaped(p + ws, we - ws, 1, out);
+	fputs(we < len ? "...\n" : "\n", out);
 	/* one caret column per column the echoed line takes: 4 per escaped byte */
-	fputs("    ", out);
-	for (i = 0; i < len && i <= last; i += ulen) {
-		ulen = unit_at((const unsigned char *)p + i, len - i, &esc);
-		width = esc ? 4 * ulen : 1;
+	fputs(ws ? "       " : "    ", out);
+	for (i = ws; i < we && i <= last; i += ulen) {
+		ulen = unit_at((const unsigned char *)p + i, we - i, &esc);
+		/* an escaped unit is escaped byte by byte: 4 columns each */
+		if (esc)
+			ulen = 1;
+		width = esc ? 4 : 1;
 		if (i + ulen <= first) {
 			put_n(p[i] == '\t' ? '\t' : ' ', width, out);
 			continue;
@@ -397,15 +421,38 @@ static const char *sev_name(enum diag_sev s)
 
 static void print_one(struct diag *d, const struct diag_rec *r, FILE *out)
 {
-	if (r->has_loc)
+	if (!r->has_loc)
+		fprintf(out, "%s: %s: ", d->file, sev_name(r->sev));
+	else
 		fprintf(out, "%s:%d:%d: %s: ", d->file, r->loc.first_line, r->loc.first_column,
 			sev_name(r->sev));
-	else
-		fprintf(out, "%s: %s: ", d->file, sev_name(r->sev));
 	diag_put_escaped(r->msg, strlen(r->msg), 0, out);
 	fputc('\n', out);
 	if (r->has_loc)
 		diag_render_source(d, &r->loc, out);
+}
+
+/*
+ * A record and its notes, built in memory and written at once: stderr is
+ * unbuffered, and a caret line written a byte at a time is a system call
+ * per byte.
+ */
+static void print_rec(struct diag *d, const struct diag_rec *r, FILE *out)
+{
+	const struct diag_rec *note;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *ms = open_memstream(&buf, &len);
+	FILE *f = ms ? ms : out;
+
+	print_one(d, r, f);
+	for (note = r->notes; note; note = note->next)
+		print_one(d, note, f);
+	if (ms) {
+		fclose(ms);
+		fwrite(buf, 1, len, out);
+		free(buf);
+	}
 }
 
 void diag_print(struct diag *d, FILE *out)
@@ -419,7 +466,7 @@ void diag_print(struct diag *d, FILE *out)
 	v = calloc(n ? n : 1, sizeof(*v));
 	if (!v) {
 		for (r = d->recs; r; r = r->next)
-			print_one(d, r, out);
+			print_rec(d, r, out);
 		diag_free(d);
 		return;
 	}
@@ -427,8 +474,6 @@ void diag_print(struct diag *d, FILE *out)
 		v[i++] = r;
 	qsort(v, n, sizeof(*v), rec_cmp);
 	for (i = 0; i < n; i++) {
-		const struct diag_rec *note;
-
 		if (d->max_errors > 0 && shown >= d->max_errors) {
 			if (v[i]->sev == DIAG_ERROR)
 				hidden_e++;
@@ -436,9 +481,7 @@ void diag_print(struct diag *d, FILE *out)
 				hidden_w++;
 			continue;
 		}
-		print_one(d, v[i], out);
-		for (note = v[i]->notes; note; note = note->next)
-			print_one(d, note, out);
+		print_rec(d, v[i], out);
 		shown++;
 	}
 	if (hidden_e && hidden_w)

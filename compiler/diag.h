@@ -8,8 +8,10 @@
  *    to the record queued just before it;
  *  - nothing is printed until diag_print(), which sorts the records by
  *    location (stable), renders "FILE:LINE:COL: severity: message", the
- *    source line indented by four spaces and a caret line (^ under the first
- *    byte, ~ under the rest of the range, tabs copied from the source), and
+ *    source line indented by four spaces (a line longer than DIAG_ECHO_MAX
+ *    bytes as a window around the caret, cut ends shown as "...") and a
+ *    caret line (^ under the first byte, ~ under the rest of the range, tabs
+ *    copied from the source), and
  *    stops after max_errors errors and warnings together (notes go with
  *    their record and are not counted), then says how many it left out;
  *  - echoed source and messages never carry a control byte to the
@@ -76,6 +78,7 @@ struct diag {
 };
 
 #define DIAG_LINE_STEP 64
+#define DIAG_ECHO_MAX 240 /* bytes of a longer source line shown around the caret */
 
 void diag_init(struct diag *d, const char *file, const char *src, size_t len);
 void diag_free(struct diag *d);
