@@ -153,6 +153,9 @@ $(O)/tests/test_%: $(O)/tests/unit/test_%.o $(COMPILER_LIB_OBJS) $(LIBNASCAR)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ -o $@
 
+# runtime unit tests link the pure part of nascar-apply they test
+$(O)/tests/test_sched: $(O)/runtime/sched.o
+
 $(O)/bench/%: $(O)/bench/%.o $(RUNTIME_LIB_OBJS) $(LIBNASCAR)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LIBBPF_LIBS) -o $@

@@ -235,8 +235,9 @@ static __always_inline __u64 police_earned(__u64 elapsed, __u64 rate, __u64 need
 	return add < need ? add : need;
 }
 
-/* 1: conforms (tokens taken), 0: over the rate. */
-static __always_inline int police_take(__u32 slot, __u32 class_id, __u64 len)
+/* 1: conforms (tokens taken), 0: over the rate.  seg is the size of the
+ * first segment of a GSO super-packet (len otherwise): see below. */
+static __always_inline int police_take(__u32 slot, __u32 class_id, __u64 len, __u64 seg)
 {
 	struct nascar_class *c;
 	struct nascar_police *p;
@@ -270,13 +271,19 @@ static __always_inline int police_take(__u32 slot, __u32 class_id, __u64 len)
 			p->last_ns += add * NSEC_PER_SEC / rate;
 		}
 	}
-	/* A packet larger than the whole bucket (a TSO/GSO super-packet on
-	 * TC, up to 64 KB, against a default burst of 10 ms at the rate) could
-	 * never conform, and a TSO flow would stall: it passes when the bucket
-	 * is full, and what it takes beyond the burst becomes a debt, kept as
-	 * last_ns in the future (nothing is earned before then), so the
-	 * long-term rate still holds. */
-	ok = tokens >= (len < burst ? len : burst);
+	/* A GSO super-packet (TC only, up to 64 KB) is many frames on the
+	 * wire.  It cannot be cut here, so it is judged as a per-segment
+	 * policer would judge its first segment: it passes when one segment
+	 * conforms, and what it takes beyond the tokens becomes a debt, kept
+	 * as last_ns in the future (nothing is earned before then), so the
+	 * long-term rate still holds and the packets after it are dropped
+	 * until the debt is paid.  Charging it whole against a bucket smaller
+	 * than itself dropped every super-packet of a TSO flow (issue 10).
+	 * A frame larger than the whole bucket likewise passes when it is
+	 * full. */
+	if (seg > len)
+		seg = len;
+	ok = tokens >= (seg < burst ? seg : burst);
 	if (ok && len > tokens) {
 		p->last_ns = now + (len - tokens) * NSEC_PER_SEC / rate;
 		tokens = 0;
@@ -369,12 +376,16 @@ static __always_inline int nascar_route(void *ctx, const struct nascar_pkt *pk,
 		fv->stack_reason = NASCAR_SR_EGRESS;
 		return ROUTE_OK;
 	}
-	/* Both hooks of an interface share its cache entries: the flag
-	 * depends only on the two interfaces, never on the hook. */
-	if ((egress->flags & NASCAR_IF_NO_XDP_TX) && (in->iflags & NASCAR_IF_XDP_NATIVE))
+	/* Both hooks of an interface share its cache entries: the flags
+	 * depend only on the two interfaces, never on the hook.  XDP hands
+	 * on what it cannot redirect, and what would bypass a line-rate
+	 * scheduler when TC is there to take it through the qdisc. */
+	fv->flags &= ~(NASCAR_FV_XDP_HANDON | NASCAR_FV_EGRESS_SCHED);
+	if (((egress->flags & NASCAR_IF_NO_XDP_TX) && (in->iflags & NASCAR_IF_XDP_NATIVE)) ||
+	    ((egress->flags & NASCAR_IF_LINE_RATE) && (in->iflags & NASCAR_IF_TC)))
 		fv->flags |= NASCAR_FV_XDP_HANDON;
-	else
-		fv->flags &= ~NASCAR_FV_XDP_HANDON;
+	if (egress->flags & NASCAR_IF_SCHED)
+		fv->flags |= NASCAR_FV_EGRESS_SCHED;
 
 	if (rc == BPF_FIB_LKUP_RET_NO_NEIGH) {
 		if (!in->xdp || (in->iflags & NASCAR_IF_TC)) {

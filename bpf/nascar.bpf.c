@@ -40,6 +40,9 @@ static __always_inline int xdp_pass(struct xdp_md *ctx, __u8 iflags, __u32 rule,
 }
 
 #define NASCAR_PULL_LEN (14 + 40 + 60)
+/* Headers in front of each segment of a GSO skb, near enough for the
+ * policer: Ethernet, IP, and TCP without options. */
+#define GSO_HDR_LEN(fam) ((fam) == NASCAR_FAM_V4 ? 14 + 20 + 20 : 14 + 40 + 20)
 
 #define RET_PASS(xdp) ((xdp) ? XDP_PASS : TC_ACT_OK)
 #define RET_DROP(xdp) ((xdp) ? XDP_DROP : TC_ACT_SHOT)
@@ -203,7 +206,9 @@ static __always_inline int nascar_run(void *ctx, const int xdp)
 				f->priority = cl->priority;
 				f->dscp = cl->dscp;
 				if (cl->rate)
-					f->flags |= NASCAR_FV_POLICE;
+					f->flags |= (cl->flags & NASCAR_CLASS_POLICE)
+							    ? NASCAR_FV_POLICE
+							    : NASCAR_FV_SHAPE;
 			}
 		}
 		if (ru->action == NASCAR_ACT_DROP) {
@@ -258,7 +263,8 @@ static __always_inline int nascar_run(void *ctx, const int xdp)
 		 * that needs TC, a frame over the egress MTU, an egress that
 		 * refuses native redirects (it would drop the frame after we
 		 * counted it), a frame too big for the checksum walk below */
-		if ((f->flags & (NASCAR_FV_NEED_TC | NASCAR_FV_XDP_HANDON)) || pk.l3_len > f->mtu ||
+		if ((f->flags & (NASCAR_FV_NEED_TC | NASCAR_FV_XDP_HANDON)) ||
+		    ((f->flags & NASCAR_FV_SHAPE) && (iflags & NASCAR_IF_TC)) || pk.l3_len > f->mtu ||
 		    (csum_walk && len > NASCAR_CSUM_MAX_FRAME) ||
 		    bpf_redirect_map(&nascar_devmap, f->ifindex, XDP_PASS) != XDP_REDIRECT) {
 			if (!(iflags & NASCAR_IF_TC))
@@ -269,7 +275,9 @@ static __always_inline int nascar_run(void *ctx, const int xdp)
 			nascar_count(slot, ifid, rule, f->class_id, CNT_STACK, len);
 			return xdp_pass(xctx, iflags, NASCAR_META_RULE_STACK, gen);
 		}
-		if ((f->flags & NASCAR_FV_POLICE) && !police_take(slot, f->class_id, len)) {
+		/* XDP alone cannot delay: a shaped class is policed here */
+		if ((f->flags & (NASCAR_FV_POLICE | NASCAR_FV_SHAPE)) &&
+		    !police_take(slot, f->class_id, len, len)) {
 			nascar_count(slot, ifid, rule, f->class_id, CNT_POLICE, len);
 			return XDP_DROP;
 		}
@@ -299,7 +307,11 @@ static __always_inline int nascar_run(void *ctx, const int xdp)
 		nascar_count(slot, ifid, rule, f->class_id, CNT_STACK, len);
 		return TC_ACT_OK;
 	}
-	if ((f->flags & NASCAR_FV_POLICE) && !police_take(slot, f->class_id, len)) {
+	/* police; or a rate where no scheduler of ours can delay the packet */
+	if (((f->flags & NASCAR_FV_POLICE) ||
+	     ((f->flags & NASCAR_FV_SHAPE) && !(f->flags & NASCAR_FV_EGRESS_SCHED))) &&
+	    !police_take(slot, f->class_id, len,
+			 skb->gso_size ? (__u64)skb->gso_size + GSO_HDR_LEN(pk.family) : len)) {
 		nascar_count(slot, ifid, rule, f->class_id, CNT_POLICE, len);
 		return TC_ACT_SHOT;
 	}
@@ -327,7 +339,10 @@ static __always_inline int nascar_run(void *ctx, const int xdp)
 			bpf_csum_update(skb, bpf_csum_diff(old, 8, new, 8, 0));
 		}
 	}
-	skb->priority = f->priority;
+	/* Nascar's scheduler on the egress: the class's own HTB class (a
+	 * shaped class is delayed there); elsewhere the 802.1Q priority */
+	skb->priority = (f->flags & NASCAR_FV_EGRESS_SCHED) ? NASCAR_SCHED_CLASSID(f->class_id)
+							    : f->priority;
 	nascar_count(slot, ifid, rule, f->class_id, CNT_TC, len);
 	if (have_nh && (f->flags & NASCAR_FV_NEED_TC)) {
 		struct bpf_redir_neigh nh;

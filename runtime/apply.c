@@ -42,6 +42,7 @@
 #include "log.h"
 #include "probe.h"
 #include "rt.h"
+#include "sched.h"
 #include "state.h"
 
 #ifndef BPF_FS_MAGIC
@@ -451,6 +452,85 @@ static int same_policy_in_force(const struct rt_opts *o, const struct nfc_image 
 	return 1;
 }
 
+/* ---- the egress scheduler ------------------------------------------------ */
+
+/*
+ * Before anything changes: which interfaces get Nascar's scheduler, and may
+ * it replace what is there?  Also the warnings of nflow version 2 about
+ * rates that end up policed.  Returns -1 (error printed) to refuse.
+ */
+static int sched_preflight(const struct nfc_image *img, const struct plan_if *plan, size_t n,
+			   struct sched_plan *sp, struct sched_root *root)
+{
+	int refused = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		char err[512];
+
+		sched_decide(img, i, &sp[i]);
+		memset(&root[i], 0, sizeof(root[i]));
+		if (sp[i].egress == NASCAR_EGRESS_KEEP && sp[i].nshaped)
+			pr_warn("%s: egress keep: shaped classes are policed on the way out of it "
+				"(Nascar does not own its qdisc)",
+				plan[i].dev.name);
+		if (plan[i].xdp && !plan[i].tc && sp[i].nshaped)
+			pr_warn("%s: only XDP is attached: packets arriving here in a class with a "
+				"rate are policed, not shaped (TCP collapses under a policer); mode "
+				"hybrid or auto shapes them",
+				plan[i].dev.name);
+		if (!sp[i].want)
+			continue;
+		if (sched_root(plan[i].dev.name, &root[i], err, sizeof(err)) < 0) {
+			pr_err("%s: %s; Nascar's scheduler needs iproute2's tc", plan[i].dev.name,
+			       err);
+			refused = 1;
+			continue;
+		}
+		if (root[i].ours || root[i].is_default || sp[i].egress == NASCAR_EGRESS_REPLACE)
+			continue;
+		pr_err("%s: its root qdisc is %s (handle %s), not a kernel default, and the "
+		       "policy says egress auto; write 'egress replace;' to let Nascar own it, or "
+		       "'egress keep;' to leave it (rates are then policed); nothing was changed",
+		       plan[i].dev.name, root[i].kind, root[i].handle);
+		refused = 1;
+	}
+	return refused ? -1 : 0;
+}
+
+static int remove_sched(const struct rt_opts *o, struct st_iface *s)
+{
+	char err[512];
+
+	if (!s->sched)
+		return 0;
+	if (sched_remove(s->name, err, sizeof(err)) < 0) {
+		pr_warn("%s", err);
+		return -1;
+	}
+	if (s->sched_prev[0] && strncmp(s->sched_prev, "noqueue/", 8) &&
+	    strstr(s->sched_prev, "/0:") == NULL)
+		pr_warn("%s: the qdisc Nascar replaced (%s, egress replace) is not re-created; "
+			"the kernel's default is back; its configuration was saved in "
+			"%s/qdisc-%s.before",
+			s->name, s->sched_prev, o->state_dir, s->name);
+	s->sched = 0;
+	s->sched_prev[0] = '\0';
+	return 0;
+}
+
+static void save_root_text(const struct rt_opts *o, const char *dev, const struct sched_root *r)
+{
+	char path[PATH_MAX + 64];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/qdisc-%s.before", o->state_dir, dev);
+	f = fopen(path, "we");
+	if (!f)
+		return;
+	fputs(r->text, f);
+	fclose(f);
+}
+
 int cmd_apply(struct rt_opts *o, const char *file)
 {
 	struct plan_if plan[NASCAR_MAX_IFACES];
@@ -465,6 +545,9 @@ int cmd_apply(struct rt_opts *o, const char *file)
 	struct fill_maps fm;
 	int added_xdp[NASCAR_MAX_IFACES] = {0}, added_tc[NASCAR_MAX_IFACES] = {0};
 	int added_dev[NASCAR_MAX_IFACES] = {0};
+	int added_sched[NASCAR_MAX_IFACES] = {0};
+	static struct sched_plan sp[NASCAR_MAX_IFACES];
+	static struct sched_root sroot[NASCAR_MAX_IFACES];
 	unsigned int slot;
 	__u32 gen;
 	int rc = 1, ret, fresh = 0;
@@ -485,6 +568,8 @@ int cmd_apply(struct rt_opts *o, const char *file)
 		goto out_img;
 	if (build_plan(o, &img, plan) < 0)
 		goto out_img;
+	if (sched_preflight(&img, plan, n, sp, sroot) < 0)
+		goto out_img;
 
 	ret = state_read(o->state_dir, &st, err, sizeof(err));
 	if (ret < 0 && ret != -ENOENT)
@@ -496,6 +581,11 @@ int cmd_apply(struct rt_opts *o, const char *file)
 			(unsigned long long)img.hdr->source_hash, file, n, img.cfg->nflows,
 			o->pin_dir, mount_at[0] ? " (after mounting bpffs)" : "");
 		print_plan(plan, n, "would attach ");
+		for (size_t i = 0; i < n; i++)
+			if (sp[i].want)
+				pr_info("would %s Nascar's scheduler on %s (replacing %s %s): %s",
+					sroot[i].ours ? "update" : "install", plan[i].dev.name,
+					sroot[i].kind, sroot[i].handle, sp[i].why);
 		for (size_t i = 0; i < st.nifaces; i++)
 			if (!is_declared(plan, n, st.ifaces[i].name))
 				pr_info("would detach %s: no longer declared", st.ifaces[i].name);
@@ -679,6 +769,43 @@ int cmd_apply(struct rt_opts *o, const char *file)
 		pr_info("%s: %s: %s", p->dev.name, line, p->reason);
 	}
 
+	/* Egress schedulers the new policy needs.  The old policy's packets
+	 * carry priorities 0..7, which land in the default class until the
+	 * switch. */
+	for (size_t i = 0; i < n; i++) {
+		struct st_iface *s = state_find(&st, plan[i].dev.name);
+		char script[65536];
+		int len;
+
+		if (!sp[i].want || !s)
+			continue;
+		len = sched_script(&img, &sp[i], plan[i].dev.name, plan[i].dev.mtu, script,
+				   sizeof(script));
+		if (len < 0) {
+			pr_err("%s: the scheduler's script does not fit (%u classes)",
+			       plan[i].dev.name, (unsigned int)img.nclasses);
+			goto rollback;
+		}
+		if (!sroot[i].ours) {
+			snprintf(s->sched_prev, sizeof(s->sched_prev), "%s/%s", sroot[i].kind,
+				 sroot[i].handle);
+			if (!sroot[i].is_default)
+				save_root_text(o, plan[i].dev.name, &sroot[i]);
+		}
+		ret = sched_install(plan[i].dev.name, script, err, sizeof(err));
+		if (!s->sched)
+			added_sched[i] = 1;
+		s->sched = 1; /* whatever tc managed to install is ours to remove */
+		save_state(o, &st);
+		if (ret < 0) {
+			pr_err("%s: cannot install Nascar's scheduler with tc: %s", plan[i].dev.name,
+			       err);
+			goto rollback;
+		}
+		pr_info("%s: %s", plan[i].dev.name, sp[i].why);
+	}
+	rt_stall("after-sched");
+
 	/* Fill the inactive slot (counters zeroed, policers full); the old
 	 * policy stays in force. */
 	for (size_t i = 0; i < n; i++) {
@@ -687,7 +814,9 @@ int cmd_apply(struct rt_opts *o, const char *file)
 			     (plan[i].xdp == XDP_NATIVE ? NASCAR_IF_XDP_NATIVE : 0) |
 			     (plan[i].tc ? NASCAR_IF_TC : 0) |
 			     (plan[i].no_xdp_tx ? NASCAR_IF_NO_XDP_TX : 0) |
-			     (plan[i].csum_fix ? NASCAR_IF_CSUM_FIX : 0);
+			     (plan[i].csum_fix ? NASCAR_IF_CSUM_FIX : 0) |
+			     (sp[i].want ? NASCAR_IF_SCHED : 0) |
+			     (sp[i].want && sp[i].line_rate ? NASCAR_IF_LINE_RATE : 0);
 	}
 	to_fill_maps(&b, &fm);
 	ret = fill_slot_ex(&fm, &img, (int)slot, ifindex, ifflags, err, sizeof(err));
@@ -733,6 +862,12 @@ int cmd_apply(struct rt_opts *o, const char *file)
 		if (!p || !p->tc)
 			if (s->tc || !p)
 				remove_tc(o->pin_dir, s);
+		if (p && sp[p - plan].want) {
+			if (sched_prune(s->name, &img, err, sizeof(err)) < 0)
+				pr_warn("%s", err);
+		} else {
+			remove_sched(o, s);
+		}
 		if (!p) {
 			__u32 k = (__u32)s->ifindex;
 
@@ -763,12 +898,14 @@ rollback:
 			remove_xdp(o->pin_dir, s);
 		if (added_tc[i])
 			remove_tc(o->pin_dir, s);
+		if (added_sched[i])
+			remove_sched(o, s);
 		if (added_dev[i]) {
 			__u32 k = (__u32)plan[i].dev.ifindex;
 
 			bpf_map_delete_elem(b.map[M_DEVMAP], &k);
 		}
-		if (!s->xdp && !s->tc && s->id < 0)
+		if (!s->xdp && !s->tc && !s->sched && s->id < 0)
 			state_del(&st, s);
 	}
 	save_state(o, &st);
@@ -808,19 +945,23 @@ int cmd_detach(struct rt_opts *o)
 	for (size_t i = 0; i < st.nifaces; i++) {
 		struct st_iface *s = &st.ifaces[i];
 		struct live l;
-		int cur = (int)if_nametoindex(s->name);
+		int cur = (int)if_nametoindex(s->name), had_sched;
 
 		live_hooks(o->pin_dir, s->ifindex, &l);
 		if (cur != s->ifindex)
 			l.tc = l.tc == TC_NETLINK ? TC_NONE : l.tc; /* not the same device */
 		if (remove_xdp(o->pin_dir, s) < 0 || remove_tc(o->pin_dir, s) < 0)
 			failed++;
-		if (l.xdp || l.tc) {
+		had_sched = s->sched && cur == s->ifindex;
+		if (had_sched && remove_sched(o, s) < 0)
+			failed++;
+		if (l.xdp || l.tc || had_sched) {
 			size_t len = strlen(done);
 
-			snprintf(done + len, sizeof(done) - len, "%s%s (%s%s%s)", len ? ", " : "",
+			snprintf(done + len, sizeof(done) - len, "%s%s (%s%s%s%s%s)", len ? ", " : "",
 				 s->name, l.xdp ? "xdp" : "", l.xdp && l.tc ? "+" : "",
-				 l.tc ? "tc" : "");
+				 l.tc ? "tc" : "", (l.xdp || l.tc) && had_sched ? "+" : "",
+				 had_sched ? "scheduler" : "");
 			removed++;
 		}
 	}

@@ -129,6 +129,10 @@ static int parse_kv(struct st_iface *s, const char *k, const char *v)
 		s->tc_prog_id = (__u32)strtoul(v, NULL, 0);
 	else if (!strcmp(k, "clsact_created"))
 		s->clsact_created = atoi(v);
+	else if (!strcmp(k, "sched"))
+		s->sched = atoi(v);
+	else if (!strcmp(k, "sched_prev"))
+		snprintf(s->sched_prev, sizeof(s->sched_prev), "%s", strcmp(v, "-") ? v : "");
 	return 0;
 }
 
@@ -235,10 +239,12 @@ int state_write(const char *dir, const struct rt_state *st, char *err, size_t er
 
 		fprintf(f,
 			"iface %s ifindex=%d id=%d role=%d mode=%d eff=%d xdp=%s tc=%s "
-			"xdp_prog=%u tc_prog=%u clsact_created=%d reason=%s\n",
+			"xdp_prog=%u tc_prog=%u clsact_created=%d sched=%d sched_prev=%s "
+			"reason=%s\n",
 			s->name, s->ifindex, s->id, s->role, s->mode, s->eff_mode,
 			plan_xdp_name(s->xdp), plan_tc_name(s->tc), s->xdp_prog_id, s->tc_prog_id,
-			s->clsact_created, s->reason);
+			s->clsact_created, s->sched, s->sched_prev[0] ? s->sched_prev : "-",
+			s->reason);
 	}
 	if (fflush(f) != 0 || fsync(fileno(f)) < 0) {
 		ret = -errno;

@@ -1,0 +1,427 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * sched.c - Nascar's egress scheduler (see sched.h for its shape and why
+ * it is built with tc).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include "nascar_abi.h"
+#include "sched.h"
+
+#define GSO_MAX 65536ULL
+
+static void rate_text(char *buf, size_t len, __u64 bytes_per_s)
+{
+	double bits = (double)bytes_per_s * 8;
+
+	if (bits >= 1e9)
+		snprintf(buf, len, "%.4g Gbit/s", bits / 1e9);
+	else if (bits >= 1e6)
+		snprintf(buf, len, "%.4g Mbit/s", bits / 1e6);
+	else
+		snprintf(buf, len, "%.4g kbit/s", bits / 1e3);
+}
+
+static int shaped(const struct nascar_class *c)
+{
+	return c->rate && !(c->flags & NASCAR_CLASS_POLICE);
+}
+
+void sched_decide(const struct nfc_image *img, size_t i, struct sched_plan *sp)
+{
+	const struct nfc_ifqos *q = img->ifqos ? &img->ifqos[i] : NULL;
+	char r[32];
+
+	memset(sp, 0, sizeof(*sp));
+	sp->egress = q ? q->egress : NASCAR_EGRESS_AUTO;
+	sp->line_rate = q ? q->rate : 0;
+	for (size_t c = 0; c < img->nclasses; c++)
+		sp->nshaped += shaped(&img->classes[c].val);
+	if (sp->egress == NASCAR_EGRESS_KEEP) {
+		snprintf(sp->why, sizeof(sp->why),
+			 "egress keep: its qdisc is left alone (priorities reach it as "
+			 "skb->priority%s)",
+			 sp->nshaped ? "; shaped classes are policed on the way out" : "");
+	} else if (sp->line_rate) {
+		sp->want = 1;
+		rate_text(r, sizeof(r), sp->line_rate);
+		snprintf(sp->why, sizeof(sp->why),
+			 "Nascar's scheduler: at most %s, by class priority%s", r,
+			 sp->nshaped ? ", shaped classes delayed to their rates" : "");
+	} else if (sp->nshaped) {
+		sp->want = 1;
+		snprintf(sp->why, sizeof(sp->why),
+			 "Nascar's scheduler: %d shaped class%s delayed to %s rate%s here",
+			 sp->nshaped, sp->nshaped == 1 ? "" : "es", sp->nshaped == 1 ? "its" : "their",
+			 sp->nshaped == 1 ? "" : "s");
+	}
+}
+
+/* Queue limit in bytes: SCHED_BOUND_MS at the rate, at least two
+ * super-packets. */
+static __u64 queue_limit(__u64 rate)
+{
+	__u64 b = rate * SCHED_BOUND_MS / 1000;
+
+	return b < 2 * GSO_MAX ? 2 * GSO_MAX : b;
+}
+
+struct sbuf {
+	char *p;
+	size_t len, used;
+	int over;
+};
+
+static void put(struct sbuf *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void put(struct sbuf *s, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (s->over)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(s->p + s->used, s->len - s->used, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= s->len - s->used)
+		s->over = 1;
+	else
+		s->used += (size_t)n;
+}
+
+/* The leaf under class minor: tbf splitting super-packets when there is a
+ * line rate, a FIFO otherwise. */
+static void leaf(struct sbuf *s, const char *dev, unsigned int minor, __u64 ceil, int line,
+		 int shaped, int mtu)
+{
+	unsigned int frame = (unsigned int)(mtu > 0 ? mtu : 1500) + 14;
+
+	if (line)
+		put(s,
+		    "qdisc replace dev %s parent %x:%x tbf rate %llubit burst %u limit %llu "
+		    "mtu %u\n",
+		    dev, NASCAR_SCHED_MAJOR, minor, (unsigned long long)(2 * ceil * 8), 2 * frame,
+		    (unsigned long long)queue_limit(ceil), frame);
+	else if (shaped)
+		put(s, "qdisc replace dev %s parent %x:%x bfifo limit %llu\n", dev,
+		    NASCAR_SCHED_MAJOR, minor, (unsigned long long)queue_limit(ceil));
+	else /* nothing of ours limits it: the device's own queue length */
+		put(s, "qdisc replace dev %s parent %x:%x pfifo limit 1000\n", dev,
+		    NASCAR_SCHED_MAJOR, minor);
+}
+
+int sched_script(const struct nfc_image *img, const struct sched_plan *sp, const char *dev,
+		 int mtu, char *buf, size_t len)
+{
+	struct sbuf s = {.p = buf, .len = len};
+	__u64 top = sp->line_rate ? sp->line_rate : SCHED_NO_LINE_RATE;
+	/* a small guaranteed share for every class that is not shaped: what
+	 * is left of the link goes to them strictly by priority (HTB lends
+	 * to the lowest prio number first) */
+	__u64 share = top / (8 * (img->nclasses + 1));
+	unsigned int quantum = 2 * ((unsigned int)(mtu > 0 ? mtu : 1500) + 14);
+	int line = sp->line_rate != 0;
+
+	if (share < 1000)
+		share = 1000;
+	if (len)
+		buf[0] = '\0';
+	put(&s, "qdisc replace dev %s root handle %x: htb default %x\n", dev, NASCAR_SCHED_MAJOR,
+	    NASCAR_SCHED_MINOR_DEFAULT);
+	put(&s, "class replace dev %s parent %x: classid %x:%x htb rate %llubit ceil %llubit\n",
+	    dev, NASCAR_SCHED_MAJOR, NASCAR_SCHED_MAJOR, NASCAR_SCHED_MINOR_ROOT,
+	    (unsigned long long)(top * 8), (unsigned long long)(top * 8));
+	put(&s,
+	    "class replace dev %s parent %x:%x classid %x:%x htb rate %llubit ceil %llubit prio 7 "
+	    "quantum %u\n",
+	    dev, NASCAR_SCHED_MAJOR, NASCAR_SCHED_MINOR_ROOT, NASCAR_SCHED_MAJOR,
+	    NASCAR_SCHED_MINOR_DEFAULT, (unsigned long long)(share * 8),
+	    (unsigned long long)(top * 8), quantum);
+	leaf(&s, dev, NASCAR_SCHED_MINOR_DEFAULT, top, line, 0, mtu);
+	for (size_t c = 0; c < img->nclasses; c++) {
+		const struct nascar_class *v = &img->classes[c].val;
+		unsigned int minor = NASCAR_SCHED_MINOR_CLASS0 + (unsigned int)c;
+		__u64 rate = share, ceil = top;
+
+		if (shaped(v)) {
+			rate = ceil = v->rate < top ? v->rate : top;
+			put(&s,
+			    "class replace dev %s parent %x:%x classid %x:%x htb rate %llubit "
+			    "ceil %llubit burst %u cburst %u prio %u quantum %u\n",
+			    dev, NASCAR_SCHED_MAJOR, NASCAR_SCHED_MINOR_ROOT, NASCAR_SCHED_MAJOR,
+			    minor, (unsigned long long)(rate * 8), (unsigned long long)(ceil * 8),
+			    v->burst, v->burst, 7u - (v->priority & 7), quantum);
+		} else {
+			put(&s,
+			    "class replace dev %s parent %x:%x classid %x:%x htb rate %llubit "
+			    "ceil %llubit prio %u quantum %u\n",
+			    dev, NASCAR_SCHED_MAJOR, NASCAR_SCHED_MINOR_ROOT, NASCAR_SCHED_MAJOR,
+			    minor, (unsigned long long)(rate * 8), (unsigned long long)(ceil * 8),
+			    7u - (v->priority & 7), quantum);
+		}
+		leaf(&s, dev, minor, ceil, line, shaped(v), mtu);
+	}
+	return s.over ? -ENOSPC : (int)s.used;
+}
+
+/* ---- running tc ---------------------------------------------------------- */
+
+int sched_run_tc(const char *const *args, const char *input, char *out, size_t outlen)
+{
+	const char *argv[16];
+	int in[2], outp[2], status, n = 0;
+	size_t used = 0;
+	pid_t pid;
+
+	argv[n++] = "tc";
+	while (*args && n < 15)
+		argv[n++] = *args++;
+	argv[n] = NULL;
+	if (outlen)
+		out[0] = '\0';
+	if (pipe2(in, O_CLOEXEC) < 0)
+		return -errno;
+	if (pipe2(outp, O_CLOEXEC) < 0) {
+		close(in[0]);
+		close(in[1]);
+		return -errno;
+	}
+	pid = fork();
+	if (pid < 0) {
+		int e = -errno;
+
+		close(in[0]);
+		close(in[1]);
+		close(outp[0]);
+		close(outp[1]);
+		return e;
+	}
+	if (pid == 0) {
+		static const char *const dirs[] = {"/usr/sbin/tc", "/sbin/tc", "/usr/bin/tc"};
+
+		dup2(in[0], 0);
+		dup2(outp[1], 1);
+		dup2(outp[1], 2);
+		execvp("tc", (char *const *)argv);
+		for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
+			execv(dirs[i], (char *const *)argv);
+		fprintf(stderr, "cannot run tc (iproute2): %s\n", strerror(errno));
+		_exit(127);
+	}
+	close(in[0]);
+	close(outp[1]);
+	if (input) {
+		size_t left = strlen(input);
+		const char *p = input;
+		struct sigaction sa = {.sa_handler = SIG_IGN}, old;
+
+		sigaction(SIGPIPE, &sa, &old);
+		while (left) {
+			ssize_t w = write(in[1], p, left);
+
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0)
+				break;
+			p += w;
+			left -= (size_t)w;
+		}
+		sigaction(SIGPIPE, &old, NULL);
+	}
+	close(in[1]);
+	for (;;) {
+		char tmp[4096];
+		ssize_t r = read(outp[0], tmp, sizeof(tmp));
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		if (outlen && used < outlen - 1) {
+			size_t k = (size_t)r < outlen - 1 - used ? (size_t)r : outlen - 1 - used;
+
+			memcpy(out + used, tmp, k);
+			used += k;
+			out[used] = '\0';
+		}
+	}
+	close(outp[0]);
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	if (!WIFEXITED(status))
+		return -EINTR;
+	return WEXITSTATUS(status);
+}
+
+/* The first line of tc's output, for an error message. */
+static const char *first_line(char *s)
+{
+	char *nl = strchr(s, '\n');
+
+	if (nl)
+		*nl = '\0';
+	return s[0] ? s : "no message";
+}
+
+int sched_root(const char *dev, struct sched_root *r, char *err, size_t errlen)
+{
+	const char *args[] = {"qdisc", "show", "dev", dev, NULL};
+	char *line, *save = NULL;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	rc = sched_run_tc(args, NULL, r->text, sizeof(r->text));
+	if (rc != 0) {
+		snprintf(err, errlen, "cannot read the qdiscs of %s with tc: %s", dev,
+			 rc < 0 ? strerror(-rc) : first_line(r->text));
+		return rc < 0 ? rc : -EIO;
+	}
+	r->is_default = 1;
+	{
+		char copy[sizeof(r->text)];
+
+		memcpy(copy, r->text, sizeof(copy));
+		for (line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+			char kind[32], handle[16], where[16];
+
+			if (sscanf(line, "qdisc %31s %15s %15s", kind, handle, where) != 3)
+				continue;
+			/* clsact / ingress sit beside the root, not under it */
+			if (!strcmp(kind, "clsact") || !strcmp(kind, "ingress"))
+				continue;
+			if (strcmp(handle, "0:") != 0)
+				r->is_default = 0;
+			if (!strcmp(where, "root")) {
+				snprintf(r->kind, sizeof(r->kind), "%s", kind);
+				snprintf(r->handle, sizeof(r->handle), "%s", handle);
+			}
+		}
+	}
+	if (!r->kind[0]) /* tc prints nothing for a device with no qdisc at all */
+		snprintf(r->kind, sizeof(r->kind), "noqueue");
+	{
+		char ours[16];
+
+		snprintf(ours, sizeof(ours), "%x:", NASCAR_SCHED_MAJOR);
+		r->ours = !strcmp(r->kind, "htb") && !strcmp(r->handle, ours);
+	}
+	if (r->ours)
+		r->is_default = 0;
+	return 0;
+}
+
+int sched_install(const char *dev, const char *script, char *err, size_t errlen)
+{
+	const char *args[] = {"-batch", "-", NULL};
+	char out[2048];
+	int rc = sched_run_tc(args, script, out, sizeof(out));
+
+	(void)dev;
+	if (rc == 0)
+		return 0;
+	snprintf(err, errlen, "%s", rc < 0 ? strerror(-rc) : first_line(out));
+	return rc < 0 ? rc : -EIO;
+}
+
+int sched_remove(const char *dev, char *err, size_t errlen)
+{
+	struct sched_root r;
+	const char *args[] = {"qdisc", "del", "dev", dev, "root", NULL};
+	char out[1024];
+	int rc = sched_root(dev, &r, err, errlen);
+
+	if (rc < 0)
+		return rc;
+	if (!r.ours)
+		return 0;
+	rc = sched_run_tc(args, NULL, out, sizeof(out));
+	if (rc == 0)
+		return 0;
+	snprintf(err, errlen, "cannot remove Nascar's scheduler from %s: %s", dev,
+		 rc < 0 ? strerror(-rc) : first_line(out));
+	return rc < 0 ? rc : -EIO;
+}
+
+/* "key":NUMBER after p (within the same class object), or 0. */
+static __u64 json_num(const char *p, const char *end, const char *key)
+{
+	char pat[48];
+	const char *k;
+
+	snprintf(pat, sizeof(pat), "\"%s\":", key);
+	k = strstr(p, pat);
+	if (!k || (end && k >= end))
+		return 0;
+	return strtoull(k + strlen(pat), NULL, 10);
+}
+
+int sched_classes(const char *dev, struct sched_class *out, size_t max)
+{
+	const char *args[] = {"-j", "-s", "class", "show", "dev", dev, NULL};
+	static char buf[1 << 18];
+	char want[32];
+	const char *p;
+	size_t n = 0;
+	int rc;
+
+	rc = sched_run_tc(args, NULL, buf, sizeof(buf));
+	if (rc != 0)
+		return rc < 0 ? rc : -EIO;
+	snprintf(want, sizeof(want), "\"handle\":\"%x:", NASCAR_SCHED_MAJOR);
+	for (p = strstr(buf, want); p && n < max; p = strstr(p, want)) {
+		const char *next;
+		struct sched_class *c = &out[n++];
+
+		memset(c, 0, sizeof(*c));
+		c->minor = (__u32)strtoul(p + strlen(want), NULL, 16);
+		p += strlen(want);
+		next = strstr(p, want);
+		c->bytes = json_num(p, next, "bytes");
+		c->pkts = json_num(p, next, "packets");
+		c->drops = json_num(p, next, "drops");
+		c->overlimits = json_num(p, next, "overlimits");
+		c->backlog_bytes = json_num(p, next, "backlog");
+		c->backlog_pkts = json_num(p, next, "qlen");
+	}
+	return (int)n;
+}
+
+int sched_prune(const char *dev, const struct nfc_image *img, char *err, size_t errlen)
+{
+	struct sched_class cls[NASCAR_MAX_CLASSES + 8];
+	int n = sched_classes(dev, cls, sizeof(cls) / sizeof(cls[0]));
+
+	if (n < 0) {
+		snprintf(err, errlen, "cannot list the classes of %s: %s", dev, strerror(-n));
+		return n;
+	}
+	for (int i = 0; i < n; i++) {
+		char id[32], out[512];
+		const char *args[] = {"class", "del", "dev", dev, "classid", id, NULL};
+		int rc;
+
+		if (cls[i].minor < NASCAR_SCHED_MINOR_CLASS0 ||
+		    cls[i].minor - NASCAR_SCHED_MINOR_CLASS0 < img->nclasses)
+			continue;
+		snprintf(id, sizeof(id), "%x:%x", NASCAR_SCHED_MAJOR, cls[i].minor);
+		rc = sched_run_tc(args, NULL, out, sizeof(out));
+		if (rc != 0) {
+			snprintf(err, errlen, "cannot remove class %s from %s: %s", id, dev,
+				 rc < 0 ? strerror(-rc) : first_line(out));
+			return rc < 0 ? rc : -EIO;
+		}
+	}
+	return 0;
+}
