@@ -544,24 +544,77 @@ size_t diag_edit_distance(const char *a, const char *b)
 	return r;
 }
 
+/*
+ * The same distance, but only as far as max: cells more than max off the
+ * diagonal cannot be <= max, so only that band is computed, and it stops
+ * with max + 1 once two rows are past max (a transposition reaches back
+ * two rows).  No allocation: suggestions run once per unknown reference,
+ * against every declared name.
+ */
+static size_t edit_distance_upto(const char *a, const char *b, size_t max)
+{
+	size_t la = strlen(a), lb = strlen(b), i, j, lo, hi, r[3][66], *row0, *row1, *row2, *tmp;
+	size_t rowmin, prevmin = 0, far = max + 1;
+
+	if (la > 64 || lb > 64 || (la > lb ? la - lb : lb - la) > max)
+		return far;
+	row0 = r[0];
+	row1 = r[1];
+	row2 = r[2];
+	for (j = 0; j <= lb; j++)
+		row1[j] = j;
+	row1[lb + 1] = far;
+	for (i = 1; i <= la; i++) {
+		lo = i > max ? i - max : 1;
+		hi = i + max < lb ? i + max : lb;
+		row0[lo - 1] = lo == 1 ? i : far;
+		rowmin = row0[lo - 1];
+		for (j = lo; j <= hi; j++) {
+			size_t cost = a[i - 1] != b[j - 1];
+			size_t best = row1[j] + 1;
+
+			if (row0[j - 1] + 1 < best)
+				best = row0[j - 1] + 1;
+			if (row1[j - 1] + cost < best)
+				best = row1[j - 1] + cost;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+			    row2[j - 2] + 1 < best)
+				best = row2[j - 2] + 1;
+			row0[j] = best > far ? far : best;
+			if (row0[j] < rowmin)
+				rowmin = row0[j];
+		}
+		row0[hi + 1] = far;
+		if (rowmin > max && prevmin > max)
+			return far;
+		prevmin = rowmin;
+		tmp = row2;
+		row2 = row1;
+		row1 = row0;
+		row0 = tmp;
+	}
+	return row1[lb] > max ? far : row1[lb];
+}
+
 const char *diag_suggest(const char *name, const char *const *cands, size_t n)
 {
-	size_t i, best = SIZE_MAX, len = strlen(name), limit;
+	size_t i, len = strlen(name), limit, best;
 	const char *pick = NULL;
 
 	limit = len <= 2 ? 0 : len <= 4 ? 1 : 2;
+	best = limit + 1;
 	for (i = 0; i < n; i++) {
 		size_t dist;
 
 		if (!cands[i])
 			continue;
-		dist = diag_edit_distance(name, cands[i]);
+		dist = edit_distance_upto(name, cands[i], limit);
 		if (dist < best) {
 			best = dist;
 			pick = cands[i];
 		}
 	}
-	if (!pick || best == 0 || best > limit)
+	if (!pick || best == 0)
 		return NULL;
 	return pick;
 }
