@@ -1,0 +1,106 @@
+#!/bin/bash
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# tests/e2e/test_shape.sh: a class `rate` shapes TCP (nflow version 2).
+#
+# Tap rig with Firecracker's offloads (TSO, checksum offload) and the
+# study's NAT rules; modes tc, hybrid and auto.  One TCP stream in a class
+# with `rate 20mbit`, upload (guest -> server) and download (server ->
+# guest): the goodput must lie between 0.85x and 1.05x the rate.  The
+# lower bound is the point: a policer (or a shaper that drops super-packets)
+# gives TCP a few percent of the rate.  A negative control in every run:
+# the class at SHAPE_CONTROL_MBIT (default 30) must be rejected by the
+# same bounds.  Detach must put back the qdiscs that were there.
+#
+# Knobs: SHAPE_CLASS_MBIT (the rate written in the policy, default 20; the
+# checks always expect 20: set it to 30 to see them fail), SHAPE_SECS.
+[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
+set -u
+RIG_PREFIX=${RIG_PREFIX:-nsh$$}
+. "$(cd "$(dirname "$0")" && pwd)/apply_lib.sh"
+apply_need
+apply_trap
+
+RATE=20
+CLASS=${SHAPE_CLASS_MBIT:-20}
+CONTROL=${SHAPE_CONTROL_MBIT:-30}
+SECS=${SHAPE_SECS:-5}
+LO=$((RATE * 85 / 100 * 1000000))
+HI=$((RATE * 105 / 100 * 1000000))
+
+if ! rig_up tap --offload on; then
+	bad "shape: rig_up"
+	exit 1
+fi
+rig_baseline_rules || bad "shape: the study's NAT rules"
+
+qdiscs() { # the root qdiscs of gw's interfaces, e.g. "tap0=pfifo_fast eth0=noqueue"
+	local d
+	for d in tap0 eth0; do
+		printf '%s=%s ' "$d" "$(rig_exec gw tc qdisc show dev "$d" root | awk '{ print $2; exit }')"
+	done
+}
+before=$(qdiscs)
+
+shape_policy() { # shape_policy NAME MODE MBIT
+	cat >"$RIG_DIR/$1.nflow" <<EOP
+interface tap0 { role guest; mode $2; allow-src $RIG_VM_IP4; }
+interface eth0 { role uplink; mode $2; }
+class bulk { priority 1; rate ${3}mbit; }
+class ctl { priority 7; }
+flow tcp4 { from $RIG_VM_IP4; to $RIG_SRV_IP4; proto tcp; class bulk; }
+flow back4 { in eth0; to $RIG_VM_IP4; class bulk; }
+flow udp4 { from $RIG_VM_IP4; to $RIG_SRV_IP4; proto udp; class ctl; }
+default { action stack; }
+EOP
+	"$NC" compile "$RIG_DIR/$1.nflow" -o "$RIG_DIR/$1.nfc" >/dev/null
+}
+
+# measure [IPERF ARGS]: goodput (bit/s) of one TCP stream; retr: the
+# retransmits of the last one
+measure() {
+	local bps
+	bps=$(rig_iperf_tcp vm srv "$RIG_SRV_IP4" "$SECS" "$@")
+	echo "${bps:-0}"
+}
+retr() { jq -r '.end.sum_sent.retransmits // "?"' "$RIG_DIR/iperf.json" 2>/dev/null; }
+
+in_bounds() { [ "$1" -ge "$LO" ] && [ "$1" -le "$HI" ]; }
+mbit() { awk -v b="$1" 'BEGIN { printf "%.2f", b / 1e6 }'; }
+
+for mode in tc hybrid auto; do
+	v="shape-$mode"
+	shape_policy "$v" "$mode" "$CLASS" || { bad "$v: compile"; continue; }
+	out=$(na "$RIG_DIR/$v.nfc" 2>&1) || { bad "$v: apply" "$out"; continue; }
+	echo "$out" | grep -q "^eth0: Nascar's scheduler" && echo "$out" | grep -q "^tap0: Nascar's scheduler"
+	check "$v: apply installs Nascar's scheduler on both interfaces" test $? -eq 0
+	up=$(measure)
+	r_up=$(retr)
+	down=$(measure -R)
+	r_down=$(retr)
+	check "$v: upload in a ${RATE}mbit class: $(mbit "$up") Mbit/s (retransmits $r_up), within 0.85x..1.05x" in_bounds "$up"
+	check "$v: download: $(mbit "$down") Mbit/s (retransmits $r_down), within 0.85x..1.05x" in_bounds "$down"
+	n=$(fast_pkts tcp4)
+	check "$v: the upload took Nascar's fast path ($n packets)" test "${n:-0}" -gt 100
+	d=$(stat_flow tcp4 police_pkts)
+	check "$v: ... and was shaped, not policed ($d policed)" test "${d:-1}" -eq 0
+	na detach >/dev/null 2>&1
+	check "$v: detach" test $? -eq 0
+	after=$(qdiscs)
+	check "$v: detach puts back the qdiscs ($after)" test "$after" = "$before"
+	assert_clean "$v: detach leaves no trace"
+done
+
+# negative control: the same bounds must reject a class at another rate
+v="shape-control-${CONTROL}mbit"
+if shape_policy "$v" tc "$CONTROL" && na "$RIG_DIR/$v.nfc" >/dev/null 2>&1; then
+	up=$(measure)
+	if in_bounds "$up"; then
+		bad "$v: the bounds accept a ${CONTROL}mbit class ($(mbit "$up") Mbit/s): they cannot tell a wrong rate"
+	else
+		ok "$v: the bounds reject a ${CONTROL}mbit class ($(mbit "$up") Mbit/s)"
+	fi
+	na detach >/dev/null 2>&1
+else
+	bad "$v: apply"
+fi
+apply_finish
