@@ -29,6 +29,7 @@
 #include "log.h"
 #include "probe.h"
 #include "rt.h"
+#include "sched.h"
 #include "state.h"
 
 static void json_str(FILE *f, const char *s)
@@ -166,8 +167,9 @@ static void check_state(const struct rt_opts *o, const struct rt_state *st, int 
 	}
 	if (ns->generation == 0 && cfg->source_hash && any_hook)
 		problem(p,
-			"generation 0: no apply has finished its switch, yet slot %u holds policy "
-			"%016llx and the attached hooks run it; apply again to finish",
+			"generation 0: no apply has finished its switch; slot %u holds policy "
+			"%016llx, but the attached hooks hand every packet to the stack until one "
+			"does; apply again to finish",
 			a, (unsigned long long)cfg->source_hash);
 	for (size_t i = 0; i < st->nifaces; i++) {
 		const struct st_iface *s = &st->ifaces[i];
@@ -294,6 +296,8 @@ int cmd_status(struct rt_opts *o)
 			       plan_mode_name(s->mode), plan_mode_name(s->eff_mode),
 			       plan_xdp_name(l->xdp), l->xid, plan_tc_name(l->tc), l->tid);
 			json_str(stdout, s->reason);
+			printf(",\"scheduler\":%s,\"scheduler_replaced\":", s->sched ? "true" : "false");
+			json_str(stdout, s->sched_prev);
 			printf("}");
 		} else {
 			printf("%s (ifindex %d, %s): %s: xdp %s", s->name, s->ifindex,
@@ -305,6 +309,9 @@ int cmd_status(struct rt_opts *o)
 			if (l->tid)
 				printf(" prog %u", l->tid);
 			printf("\n    %s\n", s->reason);
+			if (s->sched)
+				printf("    egress: Nascar's scheduler (htb %x:, replaced %s)\n",
+				       NASCAR_SCHED_MAJOR, s->sched_prev[0] ? s->sched_prev : "?");
 		}
 	}
 	if (o->json)
@@ -439,6 +446,85 @@ static const char *const cnames[] = {"xdp_pkts",    "xdp_bytes",    "tc_pkts",	 
 				     "stack_pkts",  "stack_bytes",  "drop_pkts",  "drop_bytes",
 				     "police_pkts", "police_bytes", "spoof_pkts", "spoof_bytes"};
 
+/* ---- the egress scheduler's classes (sched.h) ---------------------------- */
+
+static const struct rt_state *stats_st; /* cmd_stats' state, for the two below */
+static const struct nfc_image *stats_img;
+
+static void sched_class_name(char *buf, size_t len, __u32 minor)
+{
+	if (minor == NASCAR_SCHED_MINOR_ROOT)
+		snprintf(buf, len, "(line)");
+	else if (minor == NASCAR_SCHED_MINOR_DEFAULT)
+		snprintf(buf, len, "(not classified)");
+	else if (stats_img && minor >= NASCAR_SCHED_MINOR_CLASS0 &&
+		 minor - NASCAR_SCHED_MINOR_CLASS0 < stats_img->nclasses)
+		snprintf(buf, len, "%s",
+			 stats_img->classes[minor - NASCAR_SCHED_MINOR_CLASS0].name);
+	else
+		snprintf(buf, len, "class %u", minor - NASCAR_SCHED_MINOR_CLASS0);
+}
+
+static void print_sched(int json)
+{
+	static struct sched_class cls[NASCAR_MAX_CLASSES + 8];
+	int first_if = 1;
+
+	if (json)
+		printf(",\"schedulers\":[");
+	for (size_t i = 0; stats_st && i < stats_st->nifaces; i++) {
+		const struct st_iface *s = &stats_st->ifaces[i];
+		int n;
+
+		if (!s->sched)
+			continue;
+		n = sched_classes(s->name, cls, sizeof(cls) / sizeof(cls[0]));
+		if (n < 0)
+			continue;
+		if (json) {
+			printf("%s{\"interface\":", first_if ? "" : ",");
+			json_str(stdout, s->name);
+			printf(",\"classes\":[");
+		} else {
+			printf("SCHEDULER %-14s %-12s %16s %12s %12s %12s\n", s->name, "HTB CLASS",
+			       "SENT", "BACKLOG", "DROPPED", "OVERLIMITS");
+		}
+		first_if = 0;
+		for (int j = 0; j < n; j++) {
+			char name[NASCAR_CLASS_NAMSIZ + 16], id[16];
+
+			sched_class_name(name, sizeof(name), cls[j].minor);
+			snprintf(id, sizeof(id), "%x:%x", NASCAR_SCHED_MAJOR, cls[j].minor);
+			if (json) {
+				printf("%s{\"class\":", j ? "," : "");
+				json_str(stdout, name);
+				printf(",\"classid\":\"%s\",\"bytes\":%llu,\"packets\":%llu,"
+				       "\"drops\":%llu,\"overlimits\":%llu,\"backlog_bytes\":%llu,"
+				       "\"backlog_packets\":%llu}",
+				       id, (unsigned long long)cls[j].bytes,
+				       (unsigned long long)cls[j].pkts, (unsigned long long)cls[j].drops,
+				       (unsigned long long)cls[j].overlimits,
+				       (unsigned long long)cls[j].backlog_bytes,
+				       (unsigned long long)cls[j].backlog_pkts);
+			} else {
+				char sent[40];
+
+				snprintf(sent, sizeof(sent), "%llu (%lluB)",
+					 (unsigned long long)cls[j].pkts,
+					 (unsigned long long)cls[j].bytes);
+				printf("  %-23s %-12s %16s %10lluB %12llu %12llu\n", name, id, sent,
+				       (unsigned long long)cls[j].backlog_bytes,
+				       (unsigned long long)cls[j].drops,
+				       (unsigned long long)cls[j].overlimits);
+			}
+		}
+		if (json)
+			printf("]}");
+	}
+	if (json)
+		printf("]");
+}
+
 static void print_json(const struct snap *s, const struct snap *prev, double dt, const char *names)
 {
 	printf("{\"applied\":true,\"generation\":%u,\"active_slot\":%u,\"source_hash\":"
@@ -483,6 +569,7 @@ static void print_json(const struct snap *s, const struct snap *prev, double dt,
 		}
 		printf("]");
 	}
+	print_sched(1);
 	printf("}\n");
 	fflush(stdout);
 }
@@ -544,6 +631,7 @@ static void print_text(const struct snap *s, const struct snap *prev, double dt,
 			       r->action, r->cls, col[0], col[1], col[2], col[3], col[4], col[5]);
 		}
 	}
+	print_sched(0);
 	fflush(stdout);
 }
 
@@ -597,6 +685,14 @@ int cmd_stats(struct rt_opts *o)
 	if (!have_img)
 		path[0] = '\0';
 
+	{
+		static struct rt_state st;
+		char serr[512];
+
+		if (state_read(o->state_dir, &st, serr, sizeof(serr)) == 0)
+			stats_st = &st;
+		stats_img = have_img ? &img : NULL;
+	}
 	signal(SIGINT, on_sig);
 	signal(SIGTERM, on_sig);
 	if (take_snap(o, &b, &img, have_img, &cur) < 0) {

@@ -354,46 +354,63 @@ int sched_remove(const char *dev, char *err, size_t errlen)
 	return rc < 0 ? rc : -EIO;
 }
 
-/* "key":NUMBER after p (within the same class object), or 0. */
-static __u64 json_num(const char *p, const char *end, const char *key)
+/* "64Kb", "1514b", "2Mb" as tc prints sizes. */
+static __u64 tc_size(const char *s)
 {
-	char pat[48];
-	const char *k;
+	char *end;
+	double v = strtod(s, &end);
 
-	snprintf(pat, sizeof(pat), "\"%s\":", key);
-	k = strstr(p, pat);
-	if (!k || (end && k >= end))
-		return 0;
-	return strtoull(k + strlen(pat), NULL, 10);
+	if (*end == 'K')
+		v *= 1024;
+	else if (*end == 'M')
+		v *= 1024 * 1024;
+	else if (*end == 'G')
+		v *= 1024.0 * 1024 * 1024;
+	return (__u64)v;
 }
 
+/*
+ * `tc -s class show` (iproute2 6.1 prints no JSON for classes):
+ *   class htb 4e43:100 parent 4e43:1 leaf 8001: prio 0 rate ...
+ *    Sent 123 bytes 4 pkt (dropped 0, overlimits 0 requeues 0)
+ *    backlog 0b 0p requeues 0
+ */
 int sched_classes(const char *dev, struct sched_class *out, size_t max)
 {
-	const char *args[] = {"-j", "-s", "class", "show", "dev", dev, NULL};
+	const char *args[] = {"-s", "class", "show", "dev", dev, NULL};
 	static char buf[1 << 18];
-	char want[32];
-	const char *p;
+	struct sched_class *c = NULL;
+	char *line, *save = NULL;
 	size_t n = 0;
 	int rc;
 
 	rc = sched_run_tc(args, NULL, buf, sizeof(buf));
 	if (rc != 0)
 		return rc < 0 ? rc : -EIO;
-	snprintf(want, sizeof(want), "\"handle\":\"%x:", NASCAR_SCHED_MAJOR);
-	for (p = strstr(buf, want); p && n < max; p = strstr(p, want)) {
-		const char *next;
-		struct sched_class *c = &out[n++];
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		unsigned int major, minor;
+		unsigned long long a, b, d, ov;
+		char bl[32], bp[32];
 
-		memset(c, 0, sizeof(*c));
-		c->minor = (__u32)strtoul(p + strlen(want), NULL, 16);
-		p += strlen(want);
-		next = strstr(p, want);
-		c->bytes = json_num(p, next, "bytes");
-		c->pkts = json_num(p, next, "packets");
-		c->drops = json_num(p, next, "drops");
-		c->overlimits = json_num(p, next, "overlimits");
-		c->backlog_bytes = json_num(p, next, "backlog");
-		c->backlog_pkts = json_num(p, next, "qlen");
+		if (sscanf(line, "class htb %x:%x", &major, &minor) == 2) {
+			c = NULL;
+			if (major != NASCAR_SCHED_MAJOR || n >= max)
+				continue;
+			c = &out[n++];
+			memset(c, 0, sizeof(*c));
+			c->minor = minor;
+		} else if (!c) {
+			continue;
+		} else if (sscanf(line, " Sent %llu bytes %llu pkt (dropped %llu, overlimits %llu", &a,
+				  &b, &d, &ov) == 4) {
+			c->bytes = a;
+			c->pkts = b;
+			c->drops = d;
+			c->overlimits = ov;
+		} else if (sscanf(line, " backlog %31s %31s", bl, bp) == 2) {
+			c->backlog_bytes = tc_size(bl);
+			c->backlog_pkts = strtoull(bp, NULL, 10);
+		}
 	}
 	return (int)n;
 }
