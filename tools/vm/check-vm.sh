@@ -208,11 +208,11 @@ CMDS="bash dash env cat ls cp mv rm ln mkdir rmdir mktemp head tail cut tr wc so
 sleep date seq dd tee od cmp diff basename dirname readlink realpath stat timeout id
 printf test true false chmod touch nproc uname expr sha256sum md5sum xargs find grep
 sed mawk gawk kill ps pgrep pkill sysctl ip tc bridge ethtool iperf3 socat jq ping nsenter
-unshare mount umount setsid flock ss modprobe insmod lsmod depmod dmesg hostname sync
+unshare mount umount setsid setpriv flock ss modprobe insmod lsmod depmod dmesg hostname sync
 xtables-nft-multi bpftool tcpdump logger nohup du df fuser"
 # Kernel modules (with their dependencies) loaded at boot.
 MODS="veth tun tap macvlan 8021q bridge sch_ingress sch_htb sch_tbf sch_fq sch_fq_codel
-sch_prio sch_mqprio sch_netem sch_sfq cls_bpf cls_u32 cls_matchall cls_flower act_bpf act_police
+sch_prio sch_mqprio sch_taprio sch_netem sch_sfq cls_bpf cls_u32 cls_matchall cls_flower act_bpf act_police
 act_gact act_mirred act_skbedit act_vlan nf_tables nft_compat nft_chain_nat nft_ct
 nf_conntrack nf_nat xt_conntrack xt_MASQUERADE xt_tcpudp xt_comment xt_mark xt_nat
 nft_masq iptable_nat iptable_raw iptable_filter ip6table_nat ip6table_raw ip6table_filter

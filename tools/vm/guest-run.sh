@@ -43,6 +43,16 @@ run() { # run NAME TIMEOUT CMD...
 }
 
 echo "== vm: $(uname -r) $(uname -m)"
+if [ -f /run/nascar-vm-modules ]; then
+	read -r nmods badmods </run/nascar-vm-modules
+	if [ -n "${badmods:-}" ]; then
+		echo "FAIL: vm: kernel modules that did not load: $badmods"
+		fail=$((fail + 1))
+	else
+		echo "PASS: vm: the $nmods kernel modules the tests may use are loaded"
+		pass=$((pass + 1))
+	fi
+fi
 if [ -x "$O/nascar-insns" ]; then
 	echo "== verifier instruction counts"
 	run verifier-insns 900 "$O/nascar-insns" "$O"/*.bpf.o
