@@ -5,11 +5,11 @@
 #include "ast.h"
 
 static const char *const kw_names[KW__COUNT] = {
-	[KW_ROLE] = "role",	    [KW_MODE] = "mode", [KW_ALLOW_SRC] = "allow-src",
-	[KW_PRIORITY] = "priority", [KW_DSCP] = "dscp", [KW_RATE] = "rate",
-	[KW_BURST] = "burst",	    [KW_FROM] = "from", [KW_TO] = "to",
-	[KW_PROTO] = "proto",	    [KW_IN] = "in",	[KW_CLASS] = "class",
-	[KW_ACTION] = "action",
+	[KW_ROLE] = "role",	    [KW_MODE] = "mode",	    [KW_ALLOW_SRC] = "allow-src",
+	[KW_PRIORITY] = "priority", [KW_DSCP] = "dscp",	    [KW_RATE] = "rate",
+	[KW_BURST] = "burst",	    [KW_FROM] = "from",	    [KW_TO] = "to",
+	[KW_PROTO] = "proto",	    [KW_IN] = "in",	    [KW_CLASS] = "class",
+	[KW_ACTION] = "action",	    [KW_POLICE] = "police", [KW_EGRESS] = "egress",
 };
 
 const char *ast_kw_name(enum ast_kw kw)

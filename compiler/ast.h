@@ -36,6 +36,8 @@ enum ast_kw {
 	KW_IN,
 	KW_CLASS,
 	KW_ACTION,
+	KW_POLICE, /* version 2 */
+	KW_EGRESS, /* version 2 */
 	KW__COUNT,
 };
 
@@ -83,7 +85,7 @@ struct ast_stmt {
 	enum ast_kw kw;
 	struct nloc loc;	/* the whole statement */
 	struct nloc kw_loc;	/* the keyword */
-	struct ast_value val;	/* role mode priority dscp rate burst proto in class action */
+	struct ast_value val;	/* the value: every statement but police, from, to, allow-src */
 	struct ast_addr *addrs; /* from, to (one), allow-src (a list) */
 	int has_port;
 	struct ast_value port_lo, port_hi; /* port_hi.kind == AV_NONE: a single port */

@@ -24,6 +24,8 @@ struct checker {
 	const struct ast_decl *deflt;
 	char *class_used;
 	char *flow_ok;
+	const struct ast_value **xdp_mode; /* per interface: its `mode xdp` value, or NULL */
+	int first_xdp;			   /* the first interface with mode xdp, or -1 */
 };
 
 static void *xcalloc(size_t n, size_t size)
@@ -139,6 +141,12 @@ static const struct word modes[] = {
 	{"xdp", NASCAR_MODE_XDP},
 	{"tc", NASCAR_MODE_TC},
 	{"hybrid", NASCAR_MODE_HYBRID},
+};
+
+static const struct word egresses[] = {
+	{"auto", NASCAR_EGRESS_AUTO},
+	{"keep", NASCAR_EGRESS_KEEP},
+	{"replace", NASCAR_EGRESS_REPLACE},
 };
 
 static const struct word actions[] = {
@@ -422,8 +430,8 @@ static const char *block_name(enum ast_decl_kind k)
 }
 
 static const char *const allowed[][7] = {
-	[DECL_IFACE] = {"role", "mode", "allow-src"},
-	[DECL_CLASS] = {"priority", "dscp", "rate", "burst"},
+	[DECL_IFACE] = {"role", "mode", "allow-src", "rate", "egress"},
+	[DECL_CLASS] = {"priority", "dscp", "rate", "burst", "police"},
 	[DECL_FLOW] = {"from", "to", "proto", "in", "class", "action"},
 	[DECL_DEFAULT] = {"action", "class"},
 };
@@ -547,6 +555,42 @@ static void collect_decls(struct checker *c, const struct ast_policy *ast)
 		free(names[i].slot);
 }
 
+/* Version 2: the line rate (uplink only) and who owns the egress qdisc. */
+static void check_iface_qos(struct checker *c, const struct ast_decl *d, struct pol_iface *pi,
+			    const struct ast_stmt *seen[KW__COUNT])
+{
+	const struct ast_stmt *rate = seen[KW_RATE], *egress = seen[KW_EGRESS];
+	uint64_t n;
+	int v;
+
+	pi->egress = NASCAR_EGRESS_AUTO;
+	if (egress &&
+	    !lookup_word(c, &egress->val, "egress mode", egresses, ARRAY_SIZE(egresses), &v))
+		pi->egress = (uint8_t)v;
+	if (!rate)
+		return;
+	if (pi->role == NASCAR_ROLE_GUEST) {
+		diag_error(
+			c->d, &rate->kw_loc,
+			"an interface 'rate' is only valid on an uplink, and '%s' is a guest (to "
+			"limit a guest's traffic, give its flows a class with a 'rate')",
+			d->name);
+		return;
+	}
+	if (parse_quantity(c, &rate->val, "rate", rate_units, ARRAY_SIZE(rate_units), 1, &n))
+		return;
+	if (egress && pi->egress == NASCAR_EGRESS_KEEP) {
+		diag_error(c->d, &rate->kw_loc,
+			   "'rate' cannot be used with 'egress keep': a line rate needs Nascar's "
+			   "scheduler on '%s', and keep never touches its qdisc (remove one of the "
+			   "two)",
+			   d->name);
+		diag_note(c->d, &egress->kw_loc, "'egress keep' is here");
+		return;
+	}
+	pi->rate = n;
+}
+
 static void check_iface(struct checker *c, size_t idx)
 {
 	const struct ast_decl *d = c->ifaces[idx];
@@ -567,6 +611,12 @@ static void check_iface(struct checker *c, size_t idx)
 	if (seen[KW_MODE] &&
 	    !lookup_word(c, &seen[KW_MODE]->val, "mode", modes, ARRAY_SIZE(modes), &v))
 		pi->mode = (uint8_t)v;
+	if (pi->mode == NASCAR_MODE_XDP) {
+		c->xdp_mode[idx] = &seen[KW_MODE]->val;
+		if (c->first_xdp < 0)
+			c->first_xdp = (int)idx;
+	}
+	check_iface_qos(c, d, pi, seen);
 	if (seen[KW_ALLOW_SRC]) {
 		const struct ast_stmt *s = seen[KW_ALLOW_SRC];
 		const struct ast_addr *a;
@@ -650,6 +700,14 @@ static void check_class(struct checker *c, size_t idx)
 				pc->burst = (uint32_t)n;
 		}
 	}
+	if (seen[KW_POLICE]) {
+		if (!seen[KW_RATE])
+			diag_error(c->d, &seen[KW_POLICE]->kw_loc,
+				   "'police' needs a 'rate' in the same class (add one, or remove "
+				   "'police')");
+		else
+			pc->police = 1;
+	}
 	if (pc->rate && !pc->burst) {
 		/* the larger of 10 ms at the rate and two full-size frames */
 		uint64_t b = pc->rate / 100;
@@ -730,6 +788,38 @@ static int check_action(struct checker *c, const struct ast_decl *d,
 	return ok;
 }
 
+/*
+ * Version 2: where only XDP is attached a class rate cannot be shaped and is
+ * policed, and a policer makes TCP back off far below the rate.  Warn for
+ * traffic that can be TCP (proto tcp or any), forwarded in a rated class
+ * without `police;`, that can arrive on a `mode xdp` interface: its `in`, or
+ * any declared interface when it names none.  The warning points at the
+ * `class` statement's value.
+ */
+static void warn_xdp_policed(struct checker *c, const char *what, int proto, int in_iface,
+			     int class_idx, const struct ast_stmt *cls_stmt)
+{
+	const struct pol_class *pc;
+	int xi;
+
+	if (class_idx == POL_CLASS_NONE || !cls_stmt || (proto != 6 && proto != POL_PROTO_ANY))
+		return;
+	pc = &c->p->classes[class_idx];
+	if (!pc->rate || pc->police)
+		return;
+	xi = in_iface == POL_IFACE_ANY ? c->first_xdp : c->xdp_mode[in_iface] ? in_iface : -1;
+	if (xi < 0)
+		return;
+	diag_warning(c->d, &cls_stmt->val.loc,
+		     "%s %s TCP in class '%s', and '%s' has mode xdp: a rate is always policed "
+		     "where only XDP is attached, and TCP collapses under a policer",
+		     what, proto == 6 ? "carries" : "can carry", pc->name, c->p->ifaces[xi].name);
+	diag_note(c->d, &c->xdp_mode[xi]->loc,
+		  "use mode hybrid, auto or tc on '%s' to shape the class, or write 'police;' in "
+		  "class '%s' if dropping is intended",
+		  c->p->ifaces[xi].name, pc->name);
+}
+
 static void check_flow(struct checker *c, size_t idx)
 {
 	const struct ast_decl *d = c->flows[idx];
@@ -802,6 +892,9 @@ static void check_flow(struct checker *c, size_t idx)
 				     fam == NASCAR_FAM_V6 ? "IPv6" : "IPv4");
 		else
 			c->flow_ok[idx] = 1;
+		if (f->action == NASCAR_ACT_FORWARD)
+			warn_xdp_policed(c, what, f->proto, f->in_iface, f->class_idx,
+					 seen[KW_CLASS]);
 	}
 }
 
@@ -824,6 +917,9 @@ static void check_default(struct checker *c)
 		return;
 	c->p->default_action = action;
 	c->p->default_class = cls;
+	if (action == NASCAR_ACT_FORWARD)
+		warn_xdp_policed(c, "the default block", POL_PROTO_ANY, POL_IFACE_ANY, cls,
+				 seen[KW_CLASS]);
 }
 
 /* ---- policy-wide warnings ------------------------------------------------ */
@@ -904,7 +1000,7 @@ static void check_reachability(struct checker *c)
 
 int nflow_check(const struct ast_policy *ast, struct diag *d, struct policy *out)
 {
-	struct checker c = {.d = d, .p = out};
+	struct checker c = {.d = d, .p = out, .first_xdp = -1};
 	int errs = d->nerrors;
 	size_t i, nallow = 0;
 
@@ -920,6 +1016,7 @@ int nflow_check(const struct ast_policy *ast, struct diag *d, struct policy *out
 	out->nflows = c.nflows;
 	c.class_used = xcalloc(c.nclasses, 1);
 	c.flow_ok = xcalloc(c.nflows, 1);
+	c.xdp_mode = xcalloc(c.nifaces, sizeof(*c.xdp_mode));
 	for (i = 0; i < c.nifaces; i++) {
 		check_iface(&c, i);
 		nallow += out->ifaces[i].nallow;
@@ -943,5 +1040,6 @@ int nflow_check(const struct ast_policy *ast, struct diag *d, struct policy *out
 	free(c.flows);
 	free(c.class_used);
 	free(c.flow_ok);
+	free(c.xdp_mode);
 	return d->nerrors > errs ? -1 : 0;
 }

@@ -7,6 +7,10 @@
  * can name the problem ("'rate' is not valid in a flow").  Recovery: a bad
  * statement is skipped up to its ';' (or the block's '}'), a bad
  * declaration up to the next '}'.
+ *
+ * The words version 2 added (`police`, `egress`) are keywords only where a
+ * statement starts: as a declared name or a value they are plain names, so
+ * a version-1 policy that used one as a name still compiles.
  */
 %code requires {
 #include "ast.h"
@@ -21,6 +25,7 @@ struct parse_ctx;
 
 static void yyerror(YYLTYPE *loc, void *scanner, struct parse_ctx *pc, const char *msg);
 static char *reserved_name(struct parse_ctx *pc, const YYLTYPE *loc, const char *kw);
+static char *xstrdup(const char *s);
 static void check_name(struct parse_ctx *pc, const YYLTYPE *loc, const char *name);
 static struct ast_stmt *mk_value(enum ast_kw kw, const YYLTYPE *all, const YYLTYPE *kwloc,
 				 struct ast_value v);
@@ -58,6 +63,7 @@ static struct ast_decl *mk_decl(struct parse_ctx *pc, enum ast_decl_kind kind, c
 %token ROLE "'role'" MODE "'mode'" ALLOW_SRC "'allow-src'" PRIORITY "'priority'"
 %token DSCP "'dscp'" RATE "'rate'" BURST "'burst'" FROM "'from'" TO "'to'"
 %token PORT "'port'" PROTO "'proto'" IN "'in'" ACTION "'action'" ANY "'any'"
+%token POLICE "'police'" EGRESS "'egress'"
 %token <str> NAME "name" STRING "string"
 %token <val> NUMBER "number" QUANTITY "quantity"
 %token <addr> ADDR "address"
@@ -91,9 +97,11 @@ decl
 	| error '}'			{ $$ = NULL; pc->broken = 0; }
 	;
 
-/* A name being declared: every keyword and value word is reserved. */
+/* A name being declared: every version-1 keyword and value word is reserved. */
 declname
 	: NAME				{ check_name(pc, &@1, $1); $$ = $1; }
+	| POLICE			{ $$ = xstrdup("police"); }
+	| EGRESS			{ $$ = xstrdup("egress"); }
 	| INTERFACE			{ $$ = reserved_name(pc, &@1, "interface"); }
 	| CLASS				{ $$ = reserved_name(pc, &@1, "class"); }
 	| FLOW				{ $$ = reserved_name(pc, &@1, "flow"); }
@@ -136,6 +144,13 @@ stmt
 	| PROTO proto_value ';'		{ $$ = mk_value(KW_PROTO, &@$, &@1, $2); }
 	| IN ref ';'			{ $$ = mk_value(KW_IN, &@$, &@1, $2); }
 	| CLASS word ';'		{ $$ = mk_value(KW_CLASS, &@$, &@1, $2); }
+	| EGRESS word ';'		{ $$ = mk_value(KW_EGRESS, &@$, &@1, $2); }
+	| POLICE ';'
+		{
+			struct ast_value none = { .kind = AV_NONE };
+
+			$$ = mk_value(KW_POLICE, &@$, &@1, none);
+		}
 	| ALLOW_SRC addr_list ';'
 		{
 			struct ast_value none = { .kind = AV_NONE };
@@ -182,6 +197,8 @@ endpoint_kw
 
 word
 	: NAME				{ $$ = mk_name_value($1, &@1); }
+	| POLICE			{ $$ = mk_name_value(xstrdup("police"), &@1); }
+	| EGRESS			{ $$ = mk_name_value(xstrdup("egress"), &@1); }
 	;
 
 number
@@ -258,12 +275,19 @@ static void yyerror(YYLTYPE *loc, void *scanner, struct parse_ctx *pc, const cha
 	diag_error(pc->diag, loc, "%s", msg);
 }
 
+static char *xstrdup(const char *s)
+{
+	char *p = strdup(s);
+
+	if (!p)
+		abort();
+	return p;
+}
+
 static char *reserved_name(struct parse_ctx *pc, const YYLTYPE *loc, const char *kw)
 {
-	char *s = strdup(kw);
+	char *s = xstrdup(kw);
 
-	if (!s)
-		abort();
 	diag_error(pc->diag, loc, "'%s' is a reserved word and cannot be used as a name", kw);
 	return s;
 }
@@ -392,7 +416,7 @@ static int is_stmt_kw(yysymbol_kind_t s)
 	case YYSYMBOL_ROLE: case YYSYMBOL_MODE: case YYSYMBOL_ALLOW_SRC: case YYSYMBOL_PRIORITY:
 	case YYSYMBOL_DSCP: case YYSYMBOL_RATE: case YYSYMBOL_BURST: case YYSYMBOL_FROM:
 	case YYSYMBOL_TO: case YYSYMBOL_PROTO: case YYSYMBOL_IN: case YYSYMBOL_ACTION:
-	case YYSYMBOL_CLASS:
+	case YYSYMBOL_CLASS: case YYSYMBOL_POLICE: case YYSYMBOL_EGRESS:
 		return 1;
 	default:
 		return 0;
@@ -401,7 +425,8 @@ static int is_stmt_kw(yysymbol_kind_t s)
 
 /*
  * "syntax error, unexpected X, expected A, B or C".  Inside a block the
- * thirteen statement keywords are summed up as "a statement".
+ * statement keywords are summed up as "a statement"; where a name is
+ * expected, 'police' and 'egress' are names too and go unsaid.
  */
 static int yyreport_syntax_error(const yypcontext_t *ctx, void *scanner, struct parse_ctx *pc)
 {
@@ -429,6 +454,8 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, void *scanner, struct 
 		in_block = 0;
 	for (i = 0; i < n; i++) {
 		if (want_name && exp[i] != YYSYMBOL_NAME && exp[i] != YYSYMBOL_STRING)
+			continue;
+		if (!in_block && (exp[i] == YYSYMBOL_POLICE || exp[i] == YYSYMBOL_EGRESS))
 			continue;
 		if (in_block && is_stmt_kw(exp[i])) {
 			if (exp[i] == YYSYMBOL_ROLE)
