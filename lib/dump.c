@@ -135,11 +135,30 @@ static void print_bits(FILE *out, const struct nascar_bitmap *b, uint32_t nflows
 		fputs("none", out);
 }
 
+/* A rated class is shaped where TC can shape it, unless `police;` says drop. */
 static void print_rate(FILE *out, const struct nascar_class *c)
 {
 	if (!c->rate)
 		return;
-	fprintf(out, ", rate %" PRIu64 " bytes/s, burst %u bytes", (uint64_t)c->rate, c->burst);
+	fprintf(out, ", rate %" PRIu64 " bytes/s, burst %u bytes, %s", (uint64_t)c->rate, c->burst,
+		c->flags & NASCAR_CLASS_POLICE ? "police" : "shaped");
+}
+
+static const char *egress_name(int egress)
+{
+	static const char *const names[] = {"auto", "keep", "replace"};
+
+	return egress >= 0 && egress <= NASCAR_EGRESS_REPLACE ? names[egress] : "?";
+}
+
+/* An interface's version-2 statements; a file without the section has the defaults. */
+static struct nfc_ifqos iface_qos(const struct nfc_image *img, size_t i)
+{
+	struct nfc_ifqos q = {.rate = 0, .egress = NASCAR_EGRESS_AUTO};
+
+	if (img->ifqos)
+		q = img->ifqos[i];
+	return q;
 }
 
 void nfc_dump_text(const struct nfc_image *img, FILE *out)
@@ -155,6 +174,7 @@ void nfc_dump_text(const struct nfc_image *img, FILE *out)
 
 	for (i = 0; i < img->nifaces; i++) {
 		const struct nfc_iface *f = &img->ifaces[i];
+		struct nfc_ifqos qos;
 		int any = 0;
 
 		fprintf(out, "interface %s: id %u, role %s, mode %s", f->name, f->val.id,
@@ -167,6 +187,12 @@ void nfc_dump_text(const struct nfc_image *img, FILE *out)
 				     (uint8_t)(img->allow[j].prefixlen - 32), img->allow[j].addr);
 			any = 1;
 		}
+		/* only what is not the default, so version-1 policies dump as before */
+		qos = iface_qos(img, i);
+		if (qos.rate)
+			fprintf(out, ", rate %" PRIu64 " bytes/s", (uint64_t)qos.rate);
+		if (qos.egress != NASCAR_EGRESS_AUTO)
+			fprintf(out, ", egress %s", egress_name(qos.egress));
 		fputc('\n', out);
 	}
 	for (i = 0; i < img->nclasses; i++) {
@@ -267,6 +293,7 @@ void nfc_dump_json(const struct nfc_image *img, FILE *out)
 	fprintf(out, "\"bitmaps\":%u,\"interfaces\":[", cfg->nbitmaps);
 	for (i = 0; i < img->nifaces; i++) {
 		const struct nfc_iface *f = &img->ifaces[i];
+		struct nfc_ifqos qos;
 		int any = 0;
 
 		fprintf(out, "%s{\"name\":", i ? "," : "");
@@ -282,7 +309,9 @@ void nfc_dump_json(const struct nfc_image *img, FILE *out)
 				    (uint8_t)(img->allow[j].prefixlen - 32), img->allow[j].addr);
 			any = 1;
 		}
-		fputs("]}", out);
+		qos = iface_qos(img, i);
+		fprintf(out, "],\"rate_bytes_per_s\":%" PRIu64 ",\"egress\":\"%s\"}",
+			(uint64_t)qos.rate, egress_name(qos.egress));
 	}
 	fputs("],\"classes\":[", out);
 	for (i = 0; i < img->nclasses; i++) {
@@ -295,8 +324,9 @@ void nfc_dump_json(const struct nfc_image *img, FILE *out)
 			fputs("null", out);
 		else
 			fprintf(out, "%u", c->val.dscp);
-		fprintf(out, ",\"rate_bytes_per_s\":%" PRIu64 ",\"burst_bytes\":%u}",
-			(uint64_t)c->val.rate, c->val.burst);
+		fprintf(out, ",\"rate_bytes_per_s\":%" PRIu64 ",\"burst_bytes\":%u,\"police\":%s}",
+			(uint64_t)c->val.rate, c->val.burst,
+			c->val.flags & NASCAR_CLASS_POLICE ? "true" : "false");
 	}
 	fputs("],\"flows\":[", out);
 	for (i = 0; i < img->nflows; i++) {
