@@ -480,6 +480,12 @@ static int sched_preflight(const struct nfc_image *img, const struct plan_if *pl
 				plan[i].dev.name);
 		if (!sp[i].want)
 			continue;
+		for (size_t j = 0; j < n; j++)
+			if (j != i && sp[i].line_rate && plan[j].xdp && !plan[j].tc)
+				pr_warn("%s: only XDP is attached: what it forwards to %s bypasses "
+					"the line rate of Nascar's scheduler there; mode hybrid or "
+					"auto takes it through",
+					plan[j].dev.name, plan[i].dev.name);
 		if (sched_root(plan[i].dev.name, &root[i], err, sizeof(err)) < 0) {
 			pr_err("%s: %s; Nascar's scheduler needs iproute2's tc", plan[i].dev.name,
 			       err);

@@ -483,6 +483,8 @@ int main(int argc, char **argv)
 		test_packets(&e);
 	if (!strcmp(what, "all") || !strcmp(what, "modes"))
 		test_modes(&e);
+	if (!strcmp(what, "all") || !strcmp(what, "qos"))
+		test_qos(&e);
 	if (!strcmp(what, "all") || !strcmp(what, "diff"))
 		test_diff(&e, n);
 	env_close(&e);

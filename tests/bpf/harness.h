@@ -124,6 +124,7 @@ int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 int test_packets(struct env *e);
 int test_modes(struct env *e);
+int test_qos(struct env *e);
 int test_diff(struct env *e, int npackets);
 int bench_main(int argc, char **argv);
 
