@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * test_frontend.c - lexer and semantic pass, through nflow_compile_buffer():
- * address forms, names that look like hex, units, ports, defaults, and the
- * unreachable-flow analysis.
+ * address forms, names that look like hex, units, ports, defaults, the
+ * unreachable-flow analysis, and the version-2 statements (police, an
+ * interface rate and egress) down to the .nfc.
  */
 #include <arpa/inet.h>
 #include <stdlib.h>
@@ -236,6 +237,135 @@ static void test_interface_and_class_fields(void)
 	policy_free(&p);
 }
 
+/* Version 2: the statements' values in the policy and in the .nfc built from it. */
+static void test_version2_fields(void)
+{
+	struct policy p;
+	struct nfc_image img;
+	char err[256];
+	void *buf = NULL;
+	size_t size = 0;
+	int errs =
+		compile("interface g { role guest; egress replace; }\n"
+			"interface u { role uplink; rate 100mbit; }\n"
+			"interface k { role uplink; egress keep; }\n"
+			"interface r { role uplink; rate 2.5gbps; egress auto; }\n"
+			"class pol { priority 7; rate 8kbit; police; }\n"
+			"class shp { priority 1; rate 1mbit; }\n"
+			"class none { priority 3; }\n"
+			"flow a { to 10.0.0.1; class pol; }\nflow b { to 10.0.0.2; class shp; }\n"
+			"default { action forward; class none; }\n",
+			&p, NULL);
+
+	CHECK(errs == 0, "%d errors", errs);
+	if (errs)
+		return;
+	CHECK(p.ifaces[0].rate == 0 && p.ifaces[0].egress == NASCAR_EGRESS_REPLACE, "g");
+	CHECK(p.ifaces[1].rate == 12500000 && p.ifaces[1].egress == NASCAR_EGRESS_AUTO,
+	      "u: rate %llu", (unsigned long long)p.ifaces[1].rate);
+	CHECK(p.ifaces[2].rate == 0 && p.ifaces[2].egress == NASCAR_EGRESS_KEEP, "k");
+	CHECK(p.ifaces[3].rate == 2500000000ULL && p.ifaces[3].egress == NASCAR_EGRESS_AUTO,
+	      "r: rate %llu", (unsigned long long)p.ifaces[3].rate);
+	CHECK(p.classes[0].police == 1 && p.classes[0].rate == 1000, "pol");
+	CHECK(p.classes[1].police == 0 && p.classes[1].rate == 125000, "shp");
+	CHECK(p.classes[2].police == 0 && p.classes[2].rate == 0, "none");
+
+	CHECK(nfc_build(&p, &buf, &size, err, sizeof(err)) == 0, "build: %s", err);
+	if (buf && nfc_parse(buf, size, &img, err, sizeof(err)) == 0) {
+		CHECK(img.ifqos != NULL, "no interface qos section");
+		if (img.ifqos)
+			CHECK(img.ifqos[0].egress == NASCAR_EGRESS_REPLACE &&
+				      img.ifqos[1].rate == 12500000 &&
+				      img.ifqos[2].egress == NASCAR_EGRESS_KEEP &&
+				      img.ifqos[3].rate == 2500000000ULL &&
+				      img.ifqos[3].egress == NASCAR_EGRESS_AUTO,
+			      "ifqos");
+		CHECK(img.classes[0].val.flags == NASCAR_CLASS_POLICE &&
+			      img.classes[1].val.flags == 0 && img.classes[2].val.flags == 0,
+		      "class flags");
+		nfc_image_free(&img);
+	} else {
+		CHECK(0, "parse: %s", err);
+		free(buf);
+	}
+	policy_free(&p);
+
+	/* a version-1 policy: no police flag, every interface rate 0 and egress auto */
+	errs = compile("interface g { role guest; }\ninterface u { role uplink; mode tc; }\n"
+		       "class c { priority 1; rate 1mbit; }\nflow f { class c; }\n",
+		       &p, NULL);
+	CHECK(errs == 0, "v1: %d errors", errs);
+	if (errs)
+		return;
+	CHECK(p.ifaces[0].rate == 0 && p.ifaces[0].egress == NASCAR_EGRESS_AUTO &&
+		      p.ifaces[1].rate == 0 && p.ifaces[1].egress == NASCAR_EGRESS_AUTO &&
+		      !p.classes[0].police,
+	      "v1 defaults");
+	policy_free(&p);
+}
+
+/* Version 2 errors and warnings, counted (the goldens pin the text). */
+static void test_version2_diagnostics(void)
+{
+	static const struct {
+		const char *src;
+		int errors, warnings;
+	} cases[] = {
+		{"class c { priority 1; police; }\nflow f { class c; }\n", 1, 0},
+		{"class c { priority 1; rate 1mbit; police; police; }\nflow f { class c; }\n", 1,
+		 0},
+		{"interface g { role guest; rate 1mbit; }\n", 1, 0},
+		{"interface u { role uplink; rate 0bit; }\n", 1, 0},
+		{"interface u { role uplink; rate 10; }\n", 1, 0},
+		{"interface u { role uplink; rate 1mbit; egress keep; }\n", 1, 0},
+		{"interface u { role uplink; egress keep; rate 1mbit; }\n", 1, 0},
+		{"interface u { role uplink; rate 1mbit; egress replace; }\n", 0, 0},
+		{"interface u { role uplink; egress off; }\n", 1, 0},
+		{"interface u { role uplink; police; }\n", 1, 0},
+		{"class c { priority 1; egress keep; }\nflow f { class c; }\n", 1, 0},
+		/* TCP (or any protocol) in a rated class without police, XDP only */
+		{"interface x { role guest; mode xdp; }\nclass c { priority 1; rate 1mbit; }\n"
+		 "flow f { proto tcp; class c; }\n",
+		 0, 1},
+		{"interface x { role guest; mode xdp; }\nclass c { priority 1; rate 1mbit; }\n"
+		 "flow f { class c; }\n",
+		 0, 1},
+		{"interface x { role guest; mode xdp; }\nclass c { priority 1; rate 1mbit; }\n"
+		 "default { action forward; class c; }\n",
+		 0, 1},
+		{"interface x { role guest; mode xdp; }\ninterface y { role uplink; }\n"
+		 "class c { priority 1; rate 1mbit; }\nflow f { in y; class c; }\n",
+		 0, 0},
+		{"interface x { role guest; mode xdp; }\nclass c { priority 1; rate 1mbit; police; "
+		 "}\n"
+		 "flow f { proto tcp; class c; }\n",
+		 0, 0},
+		{"interface x { role guest; mode xdp; }\nclass c { priority 1; rate 1mbit; }\n"
+		 "flow f { proto udp; class c; }\n",
+		 0, 0},
+		{"interface x { role guest; mode xdp; }\nclass c { priority 1; }\n"
+		 "flow f { proto tcp; class c; }\n",
+		 0, 0},
+		{"interface x { role guest; mode hybrid; }\nclass c { priority 1; rate 1mbit; }\n"
+		 "flow f { proto tcp; class c; }\n",
+		 0, 0},
+		{"interface x { role guest; mode xdp; }\nclass c { priority 1; rate 1mbit; }\n"
+		 "flow f { proto tcp; action drop; }\n",
+		 0, 1}, /* the class is unused: only that warning */
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct policy p;
+		int w = 0, errs = compile(cases[i].src, &p, &w);
+
+		CHECK(errs == cases[i].errors && w == cases[i].warnings,
+		      "case %zu: %d errors, %d warnings", i, errs, w);
+		if (!errs)
+			policy_free(&p);
+	}
+}
+
 /* Each case: two flows; is the second reported unreachable? */
 static void test_unreachable(void)
 {
@@ -363,6 +493,8 @@ int main(void)
 	TEST(test_bad_rates);
 	TEST(test_flow_defaults_and_ports);
 	TEST(test_interface_and_class_fields);
+	TEST(test_version2_fields);
+	TEST(test_version2_diagnostics);
 	TEST(test_unreachable);
 	TEST(test_werror);
 	TEST(test_source_hash);
