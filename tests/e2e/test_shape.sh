@@ -1,6 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-# tests/e2e/test_shape.sh: a class `rate` shapes TCP (nflow version 2).
+# tests/e2e/test_shape.sh: a class `rate` shapes TCP, `police;` drops, an
+# uplink `rate` is the line rate (nflow version 2).
 #
 # Tap rig with Firecracker's offloads (TSO, checksum offload) and the
 # study's NAT rules; modes tc, hybrid and auto.  One TCP stream in a class
@@ -11,8 +12,13 @@
 # the class at SHAPE_CONTROL_MBIT (default 30) must be rejected by the
 # same bounds.  Detach must put back the qdiscs that were there.
 #
-# Knobs: SHAPE_CLASS_MBIT (the rate written in the policy, default 20; the
-# checks always expect 20: set it to 30 to see them fail), SHAPE_SECS.
+# Also per mode: a UDP flood offered at 100 Mbit/s into a `rate 30mbit;
+# police;` class is delivered at 0.8x..1.1x the rate with its drops counted,
+# and bulk TCP through an uplink declared `rate 100mbit` gets 70..105 Mbit/s.
+#
+# Knobs (the checks keep expecting the defaults: change one to see them
+# fail): SHAPE_CLASS_MBIT (20), SHAPE_POLICE_MBIT (30), SHAPE_LINE_MBIT
+# (100), SHAPE_SECS.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 set -u
 RIG_PREFIX=${RIG_PREFIX:-nsh$$}
@@ -21,6 +27,8 @@ apply_need
 apply_trap
 
 RATE=20
+POLICE_MBIT=${SHAPE_POLICE_MBIT:-30} # the police; class (checks expect 30)
+LINE_MBIT=${SHAPE_LINE_MBIT:-100}    # the uplink's rate (checks expect 100)
 CLASS=${SHAPE_CLASS_MBIT:-20}
 CONTROL=${SHAPE_CONTROL_MBIT:-30}
 SECS=${SHAPE_SECS:-5}
@@ -41,12 +49,14 @@ qdiscs() { # the root qdiscs of gw's interfaces, e.g. "tap0=pfifo_fast eth0=noqu
 }
 before=$(qdiscs)
 
-shape_policy() { # shape_policy NAME MODE MBIT
+shape_policy() { # shape_policy NAME MODE MBIT [UPLINK-STATEMENTS]
 	cat >"$RIG_DIR/$1.nflow" <<EOP
 interface tap0 { role guest; mode $2; allow-src $RIG_VM_IP4; }
-interface eth0 { role uplink; mode $2; }
+interface eth0 { role uplink; mode $2; ${4:-} }
 class bulk { priority 1; rate ${3}mbit; }
+class cam { priority 4; rate ${POLICE_MBIT}mbit; police; }
 class ctl { priority 7; }
+flow flood { from $RIG_VM_IP4; to $RIG_SRV_IP4 port 5300; proto udp; class cam; }
 flow tcp4 { from $RIG_VM_IP4; to $RIG_SRV_IP4; proto tcp; class bulk; }
 flow back4 { in eth0; to $RIG_VM_IP4; class bulk; }
 flow udp4 { from $RIG_VM_IP4; to $RIG_SRV_IP4; proto udp; class ctl; }
@@ -83,8 +93,30 @@ for mode in tc hybrid auto; do
 	check "$v: the upload took Nascar's fast path ($n packets)" test "${n:-0}" -gt 100
 	d=$(stat_flow tcp4 police_pkts)
 	check "$v: ... and was shaped, not policed ($d policed)" test "${d:-1}" -eq 0
+	# police;: a UDP flood offered at 100 Mbit/s into a 30mbit class is
+	# dropped over the rate at the first hook, not queued
+	p0=$(stat_flow flood police_pkts)
+	if rig_iperf_server srv 5300; then
+		got=$(rig_iperf_client vm "$RIG_SRV_IP4" 3 -p 5300 -u -b 100M -l 1200 --cport 5300)
+		rig_bg_stop iperf-srv-5300 2
+	else
+		got=0
+	fi
+	p1=$(stat_flow flood police_pkts)
+	check "$v: police; 30mbit, UDP offered at 100: $(mbit "${got:-0}") Mbit/s delivered, within 0.8x..1.1x" \
+		test "${got:-0}" -ge 24000000 -a "${got:-0}" -le 33000000
+	check "$v: ... the drops are counted as policed ($((p1 - p0)))" test $((p1 - p0)) -gt 100
 	na detach >/dev/null 2>&1
 	check "$v: detach" test $? -eq 0
+
+	# an uplink with a line rate: bulk TCP through it fills most of it
+	shape_policy "$v-line" "$mode" 1000 "rate ${LINE_MBIT}mbit;" || { bad "$v-line: compile"; continue; }
+	out=$(na "$RIG_DIR/$v-line.nfc" 2>&1) || { bad "$v-line: apply" "$out"; continue; }
+	up=$(measure)
+	check "$v-line: TCP upload through an uplink of rate 100mbit: $(mbit "$up") Mbit/s (retransmits $(retr)), within 70..105" \
+		test "$up" -ge 70000000 -a "$up" -le 105000000
+	na detach >/dev/null 2>&1
+	check "$v-line: detach" test $? -eq 0
 	after=$(qdiscs)
 	check "$v: detach puts back the qdiscs ($after)" test "$after" = "$before"
 	assert_clean "$v: detach leaves no trace"
