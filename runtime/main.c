@@ -4,7 +4,8 @@
  *
  *   nascar-apply [OPTIONS] [FILE.nfc]      apply (default NASCAR_DEFAULT_NFC)
  *   nascar-apply [OPTIONS] status [--json]
- *   nascar-apply [OPTIONS] stats [--json] [--interval S [--count N]]
+ *   nascar-apply [OPTIONS] stats [--format text|json|prometheus] [--interval S [--count N]]
+ *   nascar-apply [OPTIONS] stats --textfile PATH [--interval S [--count N]]
  *   nascar-apply [OPTIONS] detach
  *
  * See docs/nascar-apply.8.
@@ -25,7 +26,8 @@ static void usage(FILE *f)
 		"usage: nascar-apply [OPTIONS] [FILE.nfc]        apply a compiled policy\n"
 		"       nascar-apply [OPTIONS] --dry-run [FILE.nfc]\n"
 		"       nascar-apply [OPTIONS] status [--json]\n"
-		"       nascar-apply [OPTIONS] stats [--json] [--interval S] [--count N]\n"
+		"       nascar-apply [OPTIONS] stats [--format FMT] [--interval S] [--count N]\n"
+		"       nascar-apply [OPTIONS] stats --textfile PATH [--interval S] [--count N]\n"
 		"       nascar-apply [OPTIONS] detach\n"
 		"\n"
 		"FILE.nfc defaults to %s.\n"
@@ -34,9 +36,14 @@ static void usage(FILE *f)
 		"  -s, --state-dir DIR  state directory (default %s[/<pin dir>])\n"
 		"  -n, --dry-run        say what apply would do, change nothing\n"
 		"  -f, --force          apply even if the same policy is in force\n"
-		"  -j, --json           status/stats as JSON\n"
-		"  -i, --interval S     stats: print rates every S seconds\n"
-		"  -c, --count N        stats: stop after N reports\n"
+		"  -j, --json           status/stats as JSON (--format json)\n"
+		"      --format FMT     text (default), json, or (stats only) prometheus:\n"
+		"                       the counters in Prometheus' text format\n"
+		"      --textfile PATH  stats: write the prometheus format to PATH for\n"
+		"                       node_exporter (a temporary file renamed over it),\n"
+		"                       every S seconds with --interval\n"
+		"  -i, --interval S     stats: print rates (or rewrite the textfile) every S s\n"
+		"  -c, --count N        stats: stop after N reports (or textfile writes)\n"
 		"  -w, --wait S         apply/detach: wait up to S seconds for another\n"
 		"                       nascar-apply on the same pin directory (default %g)\n"
 		"      --bpf-obj FILE   load this BPF object instead of the built-in one\n"
@@ -58,6 +65,8 @@ int main(int argc, char **argv)
 		{"dry-run", no_argument, NULL, 'n'},
 		{"force", no_argument, NULL, 'f'},
 		{"json", no_argument, NULL, 'j'},
+		{"format", required_argument, NULL, 'F'},
+		{"textfile", required_argument, NULL, 'T'},
 		{"interval", required_argument, NULL, 'i'},
 		{"count", required_argument, NULL, 'c'},
 		{"wait", required_argument, NULL, 'w'},
@@ -104,6 +113,25 @@ int main(int argc, char **argv)
 			break;
 		case 'j':
 			o.json = 1;
+			o.prometheus = 0;
+			break;
+		case 'F':
+			o.json = !strcmp(optarg, "json");
+			o.prometheus = !strcmp(optarg, "prometheus");
+			if (!o.json && !o.prometheus && strcmp(optarg, "text") != 0) {
+				fprintf(stderr,
+					"nascar-apply: bad --format '%s'; give text, json or "
+					"prometheus\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case 'T':
+			if (!*optarg) {
+				fprintf(stderr, "nascar-apply: --textfile needs a path\n");
+				return 2;
+			}
+			o.textfile = optarg;
 			break;
 		case 'i':
 			o.interval = strtod(optarg, &end);
@@ -178,6 +206,23 @@ int main(int argc, char **argv)
 		cmd = "apply";
 	if (file && strcmp(cmd, "apply") != 0) {
 		fprintf(stderr, "nascar-apply: '%s' takes no file; see nascar-apply --help\n", cmd);
+		return 2;
+	}
+	if ((o.prometheus || o.textfile) && strcmp(cmd, "stats") != 0) {
+		fprintf(stderr, "nascar-apply: %s is for stats; '%s' prints text or json\n",
+			o.textfile ? "--textfile" : "--format prometheus", cmd);
+		return 2;
+	}
+	if (o.textfile && o.json) {
+		fprintf(stderr, "nascar-apply: --textfile writes the prometheus format, not "
+				"json; drop --json\n");
+		return 2;
+	}
+	if (o.textfile)
+		o.prometheus = 1;
+	if (o.prometheus && !o.textfile && o.interval > 0) {
+		fprintf(stderr, "nascar-apply: --format prometheus prints one snapshot; to "
+				"rewrite it every S seconds give --textfile PATH --interval S\n");
 		return 2;
 	}
 	if (state_dir)

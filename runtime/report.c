@@ -11,6 +11,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <net/if.h>
 #include <linux/if_link.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -19,6 +20,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "nascar_abi.h"
@@ -643,6 +645,341 @@ static void on_sig(int sig)
 	stop_stats = 1;
 }
 
+/* ---- stats --format prometheus, and the node_exporter textfile ------------ */
+
+/* utf8_len: length of the valid UTF-8 sequence at s (1..4), 0 if none. */
+static int utf8_len(const unsigned char *s)
+{
+	int n;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	for (int i = 1; i < n; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	if ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] > 0x9f) ||
+	    (s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] > 0x8f))
+		return 0; /* overlong, a surrogate, or past U+10FFFF */
+	return n;
+}
+
+/* A label as the text format wants it: backslash, double quote and line
+ * feed escaped; a byte that is not UTF-8 (a hand-made .nfc) becomes '?'. */
+static void prom_label(FILE *f, const char *key, const char *val, int first)
+{
+	const unsigned char *v = (const unsigned char *)val;
+
+	fprintf(f, "%s%s=\"", first ? "" : ",", key);
+	while (*v) {
+		int n = utf8_len(v);
+
+		if (*v == '\\' || *v == '"') {
+			fprintf(f, "\\%c", *v);
+		} else if (*v == '\n') {
+			fputs("\\n", f);
+		} else if (n == 0) {
+			fputc('?', f);
+			n = 1;
+		} else {
+			fwrite(v, 1, (size_t)n, f);
+		}
+		v += n ? n : 1;
+	}
+	fputc('"', f);
+}
+
+static void prom_head(FILE *f, const char *name, const char *type, const char *help)
+{
+	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* The labels that name a row: flow (with its class and action), class or
+ * interface. */
+static void prom_row_labels(FILE *f, const struct row *r)
+{
+	if (!strcmp(r->kind, "flow")) {
+		prom_label(f, "flow", r->name, 1);
+		prom_label(f, "class", r->cls, 0);
+		prom_label(f, "action", r->action, 0);
+	} else if (!strcmp(r->kind, "class")) {
+		prom_label(f, "class", r->name, 1);
+	} else {
+		prom_label(f, "interface", r->name, 1);
+	}
+}
+
+static void prom_rows(FILE *f, const struct snap *s)
+{
+	static const char *const kinds[] = {"flow", "class", "iface"};
+	static const char *const prefix[] = {"flow", "class", "interface"};
+	static const char *const what[] = {"flow (first match)", "Nascar class",
+					   "interface the packet arrived on"};
+	static const char *const paths[] = {"xdp", "tc", "stack"};
+	static const struct {
+		const char *name, *help;
+		int idx; /* counter index of the packet count; bytes at idx + 1 */
+	} drops[] = {
+		{"dropped", "dropped by a rule (action drop)", 6},
+		{"policed", "dropped by the class policer", 8},
+		{"spoofed", "dropped as spoofed (allow-src)", 10},
+	};
+	char name[96], help[256];
+
+	for (int k = 0; k < 3; k++) {
+		for (int unit = 0; unit < 2; unit++) {
+			snprintf(name, sizeof(name), "nascar_%s_%s_total", prefix[k],
+				 unit ? "bytes" : "packets");
+			snprintf(
+				help, sizeof(help),
+				"%s per %s that Nascar forwarded by XDP or TC (path xdp, tc) or "
+				"handed to the kernel's path (stack), since the policy was applied",
+				unit ? "Bytes" : "Packets", what[k]);
+			prom_head(f, name, "counter", help);
+			for (size_t i = 0; i < s->n; i++) {
+				const struct row *r = &s->rows[i];
+				const __u64 *c = (const __u64 *)&r->c;
+
+				if (strcmp(r->kind, kinds[k]) != 0)
+					continue;
+				for (int p = 0; p < 3; p++) {
+					fprintf(f, "%s{", name);
+					prom_row_labels(f, r);
+					prom_label(f, "path", paths[p], 0);
+					fprintf(f, "} %llu\n", (unsigned long long)c[2 * p + unit]);
+				}
+			}
+		}
+		for (size_t d = 0; d < sizeof(drops) / sizeof(drops[0]); d++) {
+			for (int unit = 0; unit < 2; unit++) {
+				snprintf(name, sizeof(name), "nascar_%s_%s_%s_total", prefix[k],
+					 drops[d].name, unit ? "bytes" : "packets");
+				snprintf(help, sizeof(help), "%s per %s %s",
+					 unit ? "Bytes" : "Packets", what[k], drops[d].help);
+				prom_head(f, name, "counter", help);
+				for (size_t i = 0; i < s->n; i++) {
+					const struct row *r = &s->rows[i];
+					const __u64 *c = (const __u64 *)&r->c;
+
+					if (strcmp(r->kind, kinds[k]) != 0)
+						continue;
+					fprintf(f, "%s{", name);
+					prom_row_labels(f, r);
+					fprintf(f, "} %llu\n",
+						(unsigned long long)c[drops[d].idx + unit]);
+				}
+			}
+		}
+	}
+}
+
+/* The egress scheduler's classes on every interface that has it. */
+static void prom_sched(FILE *f)
+{
+	static const struct {
+		const char *name, *type, *help;
+	} fam[] = {
+		{"nascar_sched_packets_total", "counter",
+		 "Packets sent by a class of Nascar's egress scheduler (HTB)"},
+		{"nascar_sched_bytes_total", "counter",
+		 "Bytes sent by a class of Nascar's egress scheduler (HTB)"},
+		{"nascar_sched_dropped_packets_total", "counter",
+		 "Packets dropped by a class of Nascar's egress scheduler (queue over its bound)"},
+		{"nascar_sched_overlimits_total", "counter",
+		 "Times a class of Nascar's egress scheduler was over its rate"},
+		{"nascar_sched_backlog_bytes", "gauge",
+		 "Bytes queued in a class of Nascar's egress scheduler"},
+		{"nascar_sched_backlog_packets", "gauge",
+		 "Packets queued in a class of Nascar's egress scheduler"},
+	};
+	struct {
+		char dev[IF_NAMESIZE];
+		int n;
+	} ifs[ST_MAX_IFACES];
+	static struct sched_class all[ST_MAX_IFACES][NASCAR_MAX_CLASSES + 8];
+	size_t nifs = 0;
+
+	for (size_t i = 0; stats_st && i < stats_st->nifaces && nifs < ST_MAX_IFACES; i++) {
+		const struct st_iface *s = &stats_st->ifaces[i];
+		int n;
+
+		if (!s->sched)
+			continue;
+		n = sched_classes(s->name, all[nifs], sizeof(all[0]) / sizeof(all[0][0]));
+		if (n < 0)
+			continue;
+		snprintf(ifs[nifs].dev, sizeof(ifs[nifs].dev), "%s", s->name);
+		ifs[nifs++].n = n;
+	}
+	if (!nifs)
+		return;
+	for (size_t m = 0; m < sizeof(fam) / sizeof(fam[0]); m++) {
+		prom_head(f, fam[m].name, fam[m].type, fam[m].help);
+		for (size_t i = 0; i < nifs; i++) {
+			for (int j = 0; j < ifs[i].n; j++) {
+				const struct sched_class *c = &all[i][j];
+				const __u64 v[] = {c->pkts,	     c->bytes,
+						   c->drops,	     c->overlimits,
+						   c->backlog_bytes, c->backlog_pkts};
+				char cname[NASCAR_CLASS_NAMSIZ + 16], id[16];
+
+				sched_class_name(cname, sizeof(cname), c->minor);
+				snprintf(id, sizeof(id), "%x:%x", NASCAR_SCHED_MAJOR, c->minor);
+				fprintf(f, "%s{", fam[m].name);
+				prom_label(f, "interface", ifs[i].dev, 1);
+				prom_label(f, "class", cname, 0);
+				prom_label(f, "classid", id, 0);
+				fprintf(f, "} %llu\n", (unsigned long long)v[m]);
+			}
+		}
+	}
+}
+
+static void prom_applied(FILE *f, int applied, __u32 generation)
+{
+	prom_head(f, "nascar_policy_applied", "gauge",
+		  "1 when a Nascar policy is applied (pins in place), else 0");
+	fprintf(f, "nascar_policy_applied %d\n", applied);
+	prom_head(f, "nascar_policy_generation", "gauge",
+		  "Generation of the policy in force, from the kernel's maps (+1 per apply that "
+		  "switched)");
+	fprintf(f, "nascar_policy_generation %u\n", generation);
+}
+
+/* prom_collect: one complete exposition into f, from the pins as they are
+ * now (opened afresh: a re-apply or a detach between two writes of the
+ * textfile is seen).  Returns 0, or -1 when the pins cannot be read (said
+ * on stderr). */
+static int prom_collect(struct rt_opts *o, FILE *f)
+{
+	static struct rt_state st;
+	struct nascar_state ns;
+	struct nascar_slot_cfg cfg;
+	struct nfc_image img;
+	struct rt_bpf b;
+	struct snap s;
+	char path[PATH_MAX], err[512];
+	int ret, have_img = 0;
+
+	ret = open_pins(o, &b, &ns, &cfg);
+	if (ret == -ENOENT) {
+		prom_applied(f, 0, 0);
+		return 0;
+	}
+	if (ret < 0)
+		return -1;
+	state_nfc_path(path, sizeof(path), o->state_dir, ns.active_slot & 1);
+	memset(&img, 0, sizeof(img));
+	if (nfc_load_file(path, &img, err, sizeof(err)) == 0 &&
+	    img.hdr->source_hash == cfg.source_hash)
+		have_img = 1;
+	stats_img = have_img ? &img : NULL;
+	stats_st = state_read(o->state_dir, &st, err, sizeof(err)) == 0 ? &st : NULL;
+	if (take_snap(o, &b, &img, have_img, &s) < 0) {
+		pr_err("out of memory");
+		nfc_image_free(&img);
+		load_close(&b);
+		return -1;
+	}
+	prom_applied(f, 1, s.ns.generation);
+	prom_head(f, "nascar_policy_info", "gauge",
+		  "The policy in force: its source hash and the active slot (value 1)");
+	fprintf(f, "nascar_policy_info{source_hash=\"%016llx\",slot=\"%u\"} 1\n",
+		(unsigned long long)s.cfg.source_hash, s.ns.active_slot & 1);
+	prom_rows(f, &s);
+	prom_sched(f);
+	free(s.rows);
+	stats_img = NULL;
+	stats_st = NULL;
+	nfc_image_free(&img);
+	load_close(&b);
+	return 0;
+}
+
+/* textfile_write: the exposition into a temporary file next to path, then
+ * rename(2) over it: node_exporter reads the old file or the new one whole.
+ * The temporary name ends in neither .prom nor anything the textfile
+ * collector reads. */
+static int textfile_write(struct rt_opts *o, const char *path)
+{
+	char tmp[PATH_MAX + 16];
+	FILE *f;
+	int fd, ret;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp)) {
+		pr_err("--textfile %s: path too long", path);
+		return -1;
+	}
+	fd = mkstemp(tmp);
+	if (fd < 0) {
+		pr_err("cannot create %s: %s; the textfile's directory must exist and be "
+		       "writable",
+		       tmp, strerror(errno));
+		return -1;
+	}
+	/* node_exporter usually runs as another user */
+	if (fchmod(fd, 0644) < 0 || !(f = fdopen(fd, "w"))) {
+		pr_err("cannot write %s: %s", tmp, strerror(errno));
+		close(fd);
+		unlink(tmp);
+		return -1;
+	}
+	ret = prom_collect(o, f);
+	if (fflush(f) != 0 || ferror(f)) {
+		pr_err("cannot write %s: %s", tmp, strerror(errno));
+		ret = -1;
+	}
+	if (fclose(f) != 0 && ret == 0) {
+		pr_err("cannot write %s: %s", tmp, strerror(errno));
+		ret = -1;
+	}
+	if (ret == 0 && rename(tmp, path) < 0) {
+		pr_err("cannot rename %s to %s: %s", tmp, path, strerror(errno));
+		ret = -1;
+	}
+	if (ret < 0)
+		unlink(tmp);
+	return ret;
+}
+
+static int cmd_stats_prom(struct rt_opts *o)
+{
+	int writes = 0, ok_once = 0;
+
+	if (!o->textfile)
+		return prom_collect(o, stdout) < 0 ? 1 : 0;
+	signal(SIGINT, on_sig);
+	signal(SIGTERM, on_sig);
+	for (;;) {
+		int ret = textfile_write(o, o->textfile);
+
+		if (ret < 0 && !ok_once)
+			return 1; /* the first write says whether this can work at all */
+		ok_once |= ret == 0;
+		writes++;
+		if (o->interval <= 0 || stop_stats || (o->count > 0 && writes >= o->count))
+			break;
+		{
+			struct timespec ts = {
+				.tv_sec = (time_t)o->interval,
+				.tv_nsec = (long)((o->interval - (double)(long long)o->interval) *
+						  1e9)};
+
+			nanosleep(&ts, NULL);
+		}
+		if (stop_stats)
+			break;
+	}
+	return 0;
+}
+
 int cmd_stats(struct rt_opts *o)
 {
 	struct nascar_state ns;
@@ -658,6 +995,8 @@ int cmd_stats(struct rt_opts *o)
 		pr_err("cannot count the possible CPUs; check /sys/devices/system/cpu/possible");
 		return 1;
 	}
+	if (o->prometheus)
+		return cmd_stats_prom(o);
 	ret = open_pins(o, &b, &ns, &cfg);
 	if (ret == -ENOENT) {
 		/* as status: nothing applied is an answer, not an error */

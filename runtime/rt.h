@@ -21,6 +21,9 @@ struct rt_opts {
 	int private_bpffs; /* accept a bpffs private to this mount namespace */
 	double interval;   /* stats --interval */
 	int count;	   /* stats --count */
+
+	int prometheus;	      /* stats --format prometheus */
+	const char *textfile; /* stats --textfile: rewrite this file (prometheus) */
 };
 
 int cmd_apply(struct rt_opts *o, const char *file);

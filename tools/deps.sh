@@ -6,6 +6,10 @@
 set -eu
 PKGS="make gcc clang llvm libclang-rt-14-dev flex bison pkg-config libbpf-dev libelf-dev
 zlib1g-dev bpftool iproute2 iptables iperf3 ethtool socat procps util-linux jq iputils-ping"
+# issue 13 (shipping): promtool (package prometheus) checks the metrics,
+# systemd-analyze (systemd) the unit; dpkg-buildpackage, debhelper and
+# lintian build and check the .deb (make check-pkg).
+PKGS="$PKGS prometheus systemd dpkg-dev debhelper fakeroot lintian"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
