@@ -529,7 +529,7 @@ static void save_root_text(const struct rt_opts *o, const char *dev, const struc
 	char path[PATH_MAX + 64];
 	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/qdisc-%s.before", o->state_dir, dev);
+	snprintf(path, sizeof(path), "%s/qdisc-%.*s.before", o->state_dir, IF_NAMESIZE, dev);
 	f = fopen(path, "we");
 	if (!f)
 		return;
