@@ -238,4 +238,5 @@ uninstall:
 clean:
 	rm -rf $(O)
 
--include $(shell find $(O) -name '*.d' 2>/dev/null)
+# (not $(O)/vm: the VM tier's own builds and image trees live there)
+-include $(shell find $(O) -path '$(O)/vm' -prune -o -name '*.d' -type f -print 2>/dev/null)

@@ -407,6 +407,8 @@ build_base() {
 	(cd "$root" && find . -print0 | LC_ALL=C sort -z | cpio -o -0 -H newc -R 0:0 --quiet) >"$base.tmp" || return 1
 	mv "$base.tmp" "$base"
 	echo "$key" >"$base.key"
+	# the image is the cache; the tree would only confuse finds over $O
+	rm -rf "$root"
 }
 # ---- end of base
 
@@ -450,6 +452,7 @@ cp "$tests_file" "$lay/nascar/vm-tests"
 (cd "$lay" && find . -print0 | LC_ALL=C sort -z | cpio -o -0 -H newc -R 0:0 --quiet) >"$work/layer.cpio" ||
 	die "cannot pack the project layer"
 cat "$base" "$work/layer.cpio" >"$work/initrd.img"
+rm -rf "$lay"
 
 # ---- boot ----------------------------------------------------------------------
 
