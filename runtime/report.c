@@ -373,6 +373,29 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* cmd_stats' state and policy, for the scheduler's figures */
+static const struct rt_state *stats_st; /* cmd_stats' state, for the two below */
+static const struct nfc_image *stats_img;
+
+/* Drops of one HTB class summed over every interface with our scheduler. */
+static __u64 sched_drops(__u32 minor)
+{
+	static struct sched_class cls[NASCAR_MAX_CLASSES + 8];
+	__u64 sum = 0;
+
+	for (size_t i = 0; stats_st && i < stats_st->nifaces; i++) {
+		int n;
+
+		if (!stats_st->ifaces[i].sched)
+			continue;
+		n = sched_classes(stats_st->ifaces[i].name, cls, sizeof(cls) / sizeof(cls[0]));
+		for (int j = 0; j < n; j++)
+			if (cls[j].minor == minor)
+				sum += cls[j].drops;
+	}
+	return sum;
+}
+
 static int take_snap(struct rt_opts *o, struct rt_bpf *b, struct nfc_image *img, int have_img,
 		     struct snap *s)
 {
@@ -423,6 +446,9 @@ static int take_snap(struct rt_opts *o, struct rt_bpf *b, struct nfc_image *img,
 		r->action = "";
 		r->cls = "";
 		sum_counters(b->map[M_CSTATS], slot * NASCAR_MAX_CLASSES + (__u32)i, &r->c);
+		/* a shaped class's packets that waited too long in Nascar's
+		 * scheduler count as policed too (nflow version 2) */
+		r->c.police_pkts += sched_drops(NASCAR_SCHED_MINOR_CLASS0 + (__u32)i);
 	}
 	for (size_t i = 0; i < nifaces; i++) {
 		struct row *r = &s->rows[s->n++];
@@ -450,8 +476,6 @@ static const char *const cnames[] = {"xdp_pkts",    "xdp_bytes",    "tc_pkts",	 
 
 /* ---- the egress scheduler's classes (sched.h) ---------------------------- */
 
-static const struct rt_state *stats_st; /* cmd_stats' state, for the two below */
-static const struct nfc_image *stats_img;
 
 static void sched_class_name(char *buf, size_t len, __u32 minor)
 {

@@ -77,14 +77,14 @@ rig_udp_send vm "$RIG_SRV_IP4" 29536 500 64
 echo "camera: 2.4 MB as ~1200-byte UDP frames from port 5003 in one burst (class adas, 400mbit, 256kb burst)"
 head -c 2400000 /dev/zero |
 	rig_exec vm timeout 20 socat -b 1200 -u STDIN "UDP:$RIG_SRV_IP4:6000,sourceport=5003" || true
-echo "bulk: 3 s UDP download offered at 200 Mbit/s (class bulk, policed to 50mbit)"
+echo "bulk: 3 s UDP upload offered at 200 Mbit/s (class bulk, shaped to 50mbit: over the rate it waits in Nascar's scheduler on eth0, at most 100 ms, then is dropped)"
 rig_iperf_server srv 5201 || true
 bps=$(rig_iperf_client vm "$RIG_SRV_IP4" 3 -p 5201 -u -b 200M -l 1200 || true)
 rig_bg_stop iperf-srv-5201 2
 echo "  received by the server: $((${bps:-0} / 1000000)) Mbit/s"
 echo "server received: control $(rig_udp_count srv 29536) of 500 messages, camera $(rig_udp_count srv 6000) frames"
 
-step "5. per-flow statistics (which path each flow took, what the policer did)"
+step "5. per-flow statistics (which path each flow took; the scheduler's classes: what was queued and dropped)"
 apply stats
 
 step "6. detach and clean up"
