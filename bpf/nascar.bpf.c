@@ -264,8 +264,8 @@ static __always_inline int nascar_run(void *ctx, const int xdp)
 		 * refuses native redirects (it would drop the frame after we
 		 * counted it), a frame too big for the checksum walk below */
 		if ((f->flags & (NASCAR_FV_NEED_TC | NASCAR_FV_XDP_HANDON)) ||
-		    ((f->flags & NASCAR_FV_SHAPE) && (iflags & NASCAR_IF_TC)) || pk.l3_len > f->mtu ||
-		    (csum_walk && len > NASCAR_CSUM_MAX_FRAME) ||
+		    ((f->flags & NASCAR_FV_SHAPE) && (iflags & NASCAR_IF_TC)) ||
+		    pk.l3_len > f->mtu || (csum_walk && len > NASCAR_CSUM_MAX_FRAME) ||
 		    bpf_redirect_map(&nascar_devmap, f->ifindex, XDP_PASS) != XDP_REDIRECT) {
 			if (!(iflags & NASCAR_IF_TC))
 				nascar_count(slot, ifid, rule, f->class_id, CNT_STACK, len);

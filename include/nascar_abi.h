@@ -283,9 +283,10 @@ _Static_assert(sizeof(struct nascar_flow_key) == 44, "nascar_flow_key size");
 
 /* struct nascar_flow_val.flags */
 #define NASCAR_FV_NEED_TC 0x01 /* route needs the TC path (no neighbour yet) */
-#define NASCAR_FV_POLICE 0x02  /* police at the first hook (`police;`, or a rate where TC cannot shape) */
-#define NASCAR_FV_XDP_HANDON 0x04 /* egress takes no native XDP redirect: XDP hands on */
-#define NASCAR_FV_SHAPE 0x08	  /* the class has a rate without police */
+#define NASCAR_FV_POLICE \
+	0x02 /* police at the first hook (`police;`, or a rate where TC cannot shape) */
+#define NASCAR_FV_XDP_HANDON 0x04   /* egress takes no native XDP redirect: XDP hands on */
+#define NASCAR_FV_SHAPE 0x08	    /* the class has a rate without police */
 #define NASCAR_FV_EGRESS_SCHED 0x10 /* the egress has Nascar's scheduler */
 
 /* struct nascar_flow_val.stack_reason: why a flow goes to the stack. */
@@ -418,8 +419,8 @@ _Static_assert(sizeof(struct nfc_iface) == 24, "nfc_iface size");
  * data path learns of them through NASCAR_IF_SCHED / _LINE_RATE).  Absent
  * section: every interface has rate 0 and egress auto. */
 struct nfc_ifqos {
-	__u64 rate;   /* the link's line rate, bytes per second; 0: none (uplink only) */
-	__u8 egress;  /* NASCAR_EGRESS_* */
+	__u64 rate;  /* the link's line rate, bytes per second; 0: none (uplink only) */
+	__u8 egress; /* NASCAR_EGRESS_* */
 	__u8 pad0[7];
 };
 _Static_assert(sizeof(struct nfc_ifqos) == 16, "nfc_ifqos size");

@@ -304,7 +304,8 @@ int nfc_parse(void *buf, size_t size, struct nfc_image *img, char *err, size_t e
 					sec_rules[i].name);
 	if (cnt[NFC_SEC_CONFIG] != 1 || cnt[NFC_SEC_PROTO] != 256 ||
 	    cnt[NFC_SEC_INIF] != NASCAR_MAX_IFACES || cnt[NFC_SEC_BITMAPS] == 0 ||
-	    cnt[NFC_SEC_FLOWS] == 0 || (ptr[NFC_SEC_IFQOS] && cnt[NFC_SEC_IFQOS] != cnt[NFC_SEC_IFACES]))
+	    cnt[NFC_SEC_FLOWS] == 0 ||
+	    (ptr[NFC_SEC_IFQOS] && cnt[NFC_SEC_IFQOS] != cnt[NFC_SEC_IFACES]))
 		return nfc_fail(err, errlen, -EINVAL, "a fixed-size section has the wrong size");
 	if (ptr[NFC_SEC_IFQOS]) {
 		const struct nfc_ifqos *q = ptr[NFC_SEC_IFQOS];

@@ -42,7 +42,7 @@ struct nfc_image {
 	const struct nascar_bitmap *bitmaps;
 	size_t nbitmaps;
 	const struct nfc_ifqos *ifqos; /* nifaces entries, or NULL: rate 0, egress auto */
-	void *lpm; /* userspace lookup structure, built on demand */
+	void *lpm;		       /* userspace lookup structure, built on demand */
 };
 
 /* Formats one error line into err (if given) and returns ret. */

@@ -27,8 +27,8 @@ struct pol_iface {
 	unsigned int line; /* where it was declared */
 	size_t nallow;	   /* 0: no allow-src check */
 	struct pol_prefix *allow;
-	uint64_t rate;	   /* version 2: line rate, bytes per second (uplink), 0 none */
-	uint8_t egress;	   /* version 2: NASCAR_EGRESS_* */
+	uint64_t rate;	/* version 2: line rate, bytes per second (uplink), 0 none */
+	uint8_t egress; /* version 2: NASCAR_EGRESS_* */
 };
 
 struct pol_class {

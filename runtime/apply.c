@@ -257,8 +257,7 @@ static int build_plan(const struct rt_opts *o, const struct nfc_image *img, stru
 			pr_warn("%s (applied anyway: --unsafe-mode)", plan[i].refuse);
 			continue;
 		}
-		pr_err("%s; nothing was changed (--unsafe-mode applies it anyway)",
-		       plan[i].refuse);
+		pr_err("%s; nothing was changed (--unsafe-mode applies it anyway)", plan[i].refuse);
 		refused = 1;
 	}
 	return refused ? -1 : 0;
@@ -475,7 +474,8 @@ static int sched_preflight(const struct nfc_image *img, const struct plan_if *pl
 				plan[i].dev.name);
 		if (plan[i].xdp && !plan[i].tc && sp[i].nshaped)
 			pr_warn("%s: only XDP is attached: packets arriving here in a class with a "
-				"rate are policed, not shaped (TCP collapses under a policer); mode "
+				"rate are policed, not shaped (TCP collapses under a policer); "
+				"mode "
 				"hybrid or auto shapes them",
 				plan[i].dev.name);
 		if (!sp[i].want)
@@ -804,8 +804,8 @@ int cmd_apply(struct rt_opts *o, const char *file)
 		s->sched = 1; /* whatever tc managed to install is ours to remove */
 		save_state(o, &st);
 		if (ret < 0) {
-			pr_err("%s: cannot install Nascar's scheduler with tc: %s", plan[i].dev.name,
-			       err);
+			pr_err("%s: cannot install Nascar's scheduler with tc: %s",
+			       plan[i].dev.name, err);
 			goto rollback;
 		}
 		pr_info("%s: %s", plan[i].dev.name, sp[i].why);
@@ -964,9 +964,10 @@ int cmd_detach(struct rt_opts *o)
 		if (l.xdp || l.tc || had_sched) {
 			size_t len = strlen(done);
 
-			snprintf(done + len, sizeof(done) - len, "%s%s (%s%s%s%s%s)", len ? ", " : "",
-				 s->name, l.xdp ? "xdp" : "", l.xdp && l.tc ? "+" : "",
-				 l.tc ? "tc" : "", (l.xdp || l.tc) && had_sched ? "+" : "",
+			snprintf(done + len, sizeof(done) - len, "%s%s (%s%s%s%s%s)",
+				 len ? ", " : "", s->name, l.xdp ? "xdp" : "",
+				 l.xdp && l.tc ? "+" : "", l.tc ? "tc" : "",
+				 (l.xdp || l.tc) && had_sched ? "+" : "",
 				 had_sched ? "scheduler" : "");
 			removed++;
 		}

@@ -63,8 +63,8 @@ void sched_decide(const struct nfc_image *img, size_t i, struct sched_plan *sp)
 		sp->want = 1;
 		snprintf(sp->why, sizeof(sp->why),
 			 "Nascar's scheduler: %d shaped class%s delayed to %s rate%s here",
-			 sp->nshaped, sp->nshaped == 1 ? "" : "es", sp->nshaped == 1 ? "its" : "their",
-			 sp->nshaped == 1 ? "" : "s");
+			 sp->nshaped, sp->nshaped == 1 ? "" : "es",
+			 sp->nshaped == 1 ? "its" : "their", sp->nshaped == 1 ? "" : "s");
 	}
 }
 
@@ -121,8 +121,8 @@ static void leaf(struct sbuf *s, const char *dev, unsigned int minor, __u64 ceil
 		    NASCAR_SCHED_MAJOR, minor);
 }
 
-int sched_script(const struct nfc_image *img, const struct sched_plan *sp, const char *dev,
-		 int mtu, char *buf, size_t len)
+int sched_script(const struct nfc_image *img, const struct sched_plan *sp, const char *dev, int mtu,
+		 char *buf, size_t len)
 {
 	struct sbuf s = {.p = buf, .len = len};
 	__u64 top = sp->line_rate ? sp->line_rate : SCHED_NO_LINE_RATE;
@@ -401,8 +401,8 @@ int sched_classes(const char *dev, struct sched_class *out, size_t max)
 			c->minor = minor;
 		} else if (!c) {
 			continue;
-		} else if (sscanf(line, " Sent %llu bytes %llu pkt (dropped %llu, overlimits %llu", &a,
-				  &b, &d, &ov) == 4) {
+		} else if (sscanf(line, " Sent %llu bytes %llu pkt (dropped %llu, overlimits %llu",
+				  &a, &b, &d, &ov) == 4) {
 			c->bytes = a;
 			c->pkts = b;
 			c->drops = d;

@@ -48,8 +48,8 @@ void sched_decide(const struct nfc_image *img, size_t i, struct sched_plan *sp);
 
 /* The `tc -batch` script that installs (or updates) it on dev.  Returns
  * the length, or -ENOSPC. */
-int sched_script(const struct nfc_image *img, const struct sched_plan *sp, const char *dev,
-		 int mtu, char *buf, size_t len);
+int sched_script(const struct nfc_image *img, const struct sched_plan *sp, const char *dev, int mtu,
+		 char *buf, size_t len);
 
 /* The root qdisc of dev as `tc qdisc show` prints it. */
 struct sched_root {

@@ -41,8 +41,8 @@ struct st_iface {
 	int tc;	      /* TC_* as attached */
 	__u32 xdp_prog_id;
 	__u32 tc_prog_id;
-	int clsact_created; /* we created the clsact qdisc (netlink only) */
-	int sched;	    /* Nascar's scheduler is the root qdisc (sched.h) */
+	int clsact_created;  /* we created the clsact qdisc (netlink only) */
+	int sched;	     /* Nascar's scheduler is the root qdisc (sched.h) */
 	char sched_prev[48]; /* the root qdisc it replaced: "kind/handle" */
 	char reason[320];
 };

@@ -412,8 +412,8 @@ static int parse_mac(const char *s, unsigned char mac[6])
 struct gen_opts {
 	struct tap t;
 	int offload, cpu, flows, partial, ipv6, have_dmac, payload;
-	int vlan;   /* > 0: an 802.1Q tag with this VLAN id in the frame's bytes */
-	int packet; /* write through an AF_PACKET socket on the device, no tap */
+	int vlan;		  /* > 0: an 802.1Q tag with this VLAN id in the frame's bytes */
+	int packet;		  /* write through an AF_PACKET socket on the device, no tap */
 	unsigned long long count; /* stop after this many frames (0: no limit) */
 	double seconds;
 	unsigned char smac[6], dmac[6];
