@@ -20,6 +20,7 @@ def refof(m; hook): if m == "nascar-xdp" or m == "nascar-hybrid" then "ref-nativ
 ($all.rows | map(select(.section == "pps" and .error == null))) as $pps |
 ($all.rows | map(select(.section == "tcp"))) as $tcp |
 ($all.rows | map(select(.section == "qos"))) as $qos |
+($all.rows | map(select(.section == "shape"))) as $shape |
 ($all.rows | map(select(.error != null))) as $errs |
 
 # pps aggregates: one object per (mode, flows, csum)
@@ -82,15 +83,27 @@ else empty end),
 (if ($qos | length) > 0 then
 "## 3. QoS: priority-7 request/response latency",
 "",
-"Control flow: \($all.settings.qos.control), \($all.settings.qos.request_rate) requests/s, \($all.settings.qos.seconds) s (one request in flight). Bulk: \($all.settings.qos.bulk). Set-ups: kernel = study rules, no Nascar; kernel-htb = the same plus the qdisc below (the kernel's ip_forward sets skb->priority from the TOS byte, so the guest's own EF marking reaches the urgent class: a qdisc with a cooperative guest); nascar-police = Nascar auto, bulk class policed at \($all.settings.qos.bulk_police_rate); nascar-tc-htb = Nascar tc mode, no policer, skb->priority from the class into \($all.settings.qos.htb).",
+"Control flow: \($all.settings.qos.control), \($all.settings.qos.request_rate) requests/s, \($all.settings.qos.seconds) s (one request in flight). Bulk: \($all.settings.qos.bulk). Set-ups: kernel = study rules, no Nascar, no qdisc of its own; kernel-fifo = the same with a tbf (a FIFO) at the line rate \($all.settings.qos.line_rate // "100mbit") on gw eth0; kernel-htb = the same plus the qdisc below (the kernel's ip_forward sets skb->priority from the TOS byte, so the guest's own EF marking reaches the urgent class: a qdisc with a cooperative guest); nascar-police = Nascar auto, bulk class policed at \($all.settings.qos.bulk_police_rate); nascar-tc-htb = Nascar tc mode, no policer, skb->priority from the class into \($all.settings.qos.htb); nascar-sched = Nascar auto with the uplink declared `rate \($all.settings.qos.line_rate // "100mbit")`: Nascar's own scheduler on gw eth0 (strict priority, super-packets split), nothing set up by hand.",
 "",
 "| set-up | load | p50 us | p99 us | p99.9 us | max us | lost | bulk Mbit/s | bulk policer drops | p99 / idle p99 |",
 "|---|---|---|---|---|---|---|---|---|---|",
-( $qos | group_by(.setup) | sort_by(ord(["kernel","kernel-htb","nascar-police","nascar-tc-htb"]; .[0].setup)) | .[] | . as $g |
+( $qos | group_by(.setup) | sort_by(ord(["kernel","kernel-fifo","kernel-htb","nascar-police","nascar-tc-htb","nascar-sched"]; .[0].setup)) | .[] | . as $g |
   ($g | map(select(.load == "idle")) | .[0].p99_us) as $idle |
   ($g | sort_by(.load == "bulk") | .[] |
    if .error then "| \(.setup) | \(.load) | error: \(.error) | | | | | | | |" else
    "| \(.setup) | \(.load) | \(.p50_us | r1) | \(.p99_us | r1) | \(.p999_us | r1) | \(.max_us | r1) | \(.lost)/\(.sent) | \(if .load == "bulk" then (.bulk_mbps | r0) else "-" end) | \(.bulk_police_drops // "-") | \(if .load == "bulk" then (ratio(.p99_us; $idle) | x) else "-" end) |" end)),
+""
+else empty end),
+
+(if ($shape | length) > 0 then
+"## 3b. Shaping: one TCP stream in a class with a rate",
+"",
+"Tap rig, TSO and checksum offload on, NAT rules; iperf3 TCP vm -> srv, one stream, median of the repetitions (min..max). nascar-shaped = Nascar auto, bulk class `rate R` (shaped by Nascar's scheduler); nascar-police = the same class with `police;`; kernel-tbf = kernel forwarding with a tbf at R on gw eth0.",
+"",
+"| rate Mbit/s | set-up | goodput Mbit/s | x rate | retransmits (median) |",
+"|---|---|---|---|---|",
+( $shape | group_by([.rate_mbit, .setup]) | sort_by([.[0].rate_mbit, ord(["nascar-shaped","nascar-police","kernel-tbf"]; .[0].setup)]) | .[] |
+  "| \(.[0].rate_mbit) | \(.[0].setup) | \(map(.mbps) | med | r1) (\(map(.mbps) | min | r1)..\(map(.mbps) | max | r1)) | \(((map(.mbps) | med) / .[0].rate_mbit) | . * 100 | round / 100) | \(map(.retransmits // 0) | med) |"),
 ""
 else empty end),
 

@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-# bench/run.sh [--quick] [--only pps,tcp,qos,prog,classify] [--reps N]
+# bench/run.sh [--quick] [--only pps,tcp,qos,shape,prog,classify] [--reps N]
 #              [--seconds S] [--out DIR]
 # `make bench` / `make bench-quick`: Nascar against the kernel baseline on the
 # e2e rig (docs/rig.md), side by side in one run.  Reports; never fails on
@@ -16,7 +16,7 @@ cd "$top" || exit 1
 case "$O" in /*) OB=$O ;; *) OB=$top/$O ;; esac
 export O
 
-quick=0 only="pps,tcp,qos,prog,classify" reps= secs= outdir=$top/bench/results
+quick=0 only="pps,tcp,qos,shape,prog,classify" reps= secs= outdir=$top/bench/results
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--quick) quick=1; shift ;;
@@ -35,13 +35,13 @@ if [ $quick = 1 ]; then
 	PPS_REPS=${reps:-1} PPS_SECS=${secs:-1} PPS_FLOWS="16"
 	TCP_REPS=${reps:-1} TCP_SECS=2 TCP_LINKS="tap-on" TCP_LOADS="16k"
 	TCP_MODES="baseline auto"
-	QOS_SECS=2 PROG_REPEAT=100000
+	QOS_SECS=2 PROG_REPEAT=100000 SHAPE_SECS=3 SHAPE_REPS=1
 else
 	PPS_REPS=${reps:-5} PPS_SECS=${secs:-1.5} PPS_FLOWS="1 16 1024"
 	TCP_REPS=${reps:-3} TCP_SECS=2 TCP_LINKS="tap-on tap-off veth-on veth-off"
 	TCP_LOADS="64x4 16k"
 	TCP_MODES="baseline norules tc hybrid auto"
-	QOS_SECS=10 PROG_REPEAT=1000000
+	QOS_SECS=10 PROG_REPEAT=1000000 SHAPE_SECS=8 SHAPE_REPS=3
 fi
 PPS_MODES="baseline norules nascar-xdp nascar-xdpgeneric nascar-tc nascar-hybrid nascar-auto \
 ref-native ref-generic ref-tc limit"
@@ -51,7 +51,8 @@ OTHER_CPU=0          # guest-side and server-side user processes
 QOS_RATE=2000        # control requests per second
 QOS_BULK_RATE=100mbit  # the policer's rate for the bulk class
 QOS_BULK_BURST=1mb     # and its burst (TSO sends 64 KB at once)
-QOS_SHAPE_RATE=200mbit # HTB rate on gw eth0 for the qdisc set-up
+QOS_SHAPE_RATE=100mbit # the uplink's line rate in the qos section (kernel qdiscs and Nascar's)
+SHAPE_RATES="20 100 500" # class rates of the shape section (Mbit/s)
 
 RIG_PREFIX=nscbench
 # apply_lib.sh: lib.sh (the rig) + na(), $PIN, $NA, $NC, apply_cleanup
@@ -103,7 +104,8 @@ mkpol() { # mkpol NAME TAPMODE ETHMODE [RATE [BURST]]
 		{ log "policy $1 does not compile: $(cat "$W/$1.cc")"; return 1; }
 }
 mkpol xdp xdp tc && mkpol tc tc tc && mkpol hybrid hybrid tc && mkpol auto auto auto &&
-	mkpol auto-police auto auto "$QOS_BULK_RATE" "$QOS_BULK_BURST" && mkpol tc-qos tc tc ||
+	BULK_POLICE=1 mkpol auto-police auto auto "$QOS_BULK_RATE" "$QOS_BULK_BURST" &&
+	UPLINK_RATE=$QOS_SHAPE_RATE mkpol auto-sched auto auto && mkpol tc-qos tc tc ||
 	{ log "cannot compile the bench policies"; exit 1; }
 cp "$W/auto.nflow" "$W/policy100.nflow"
 
@@ -330,6 +332,12 @@ qdisc_on() {
 			obj "$OB/bench_qos.bpf.o" sec tc
 }
 qdisc_off() { rig_exec gw tc qdisc del dev eth0 root >/dev/null 2>&1; }
+# fifo_on: the kernel alone with a plain FIFO at the line rate (a tbf, which
+# also splits GSO super-packets): what a 100 Mbit/s link does by itself
+fifo_on() {
+	rig_exec gw tc qdisc replace dev eth0 root tbf rate "$QOS_SHAPE_RATE" burst 4542 \
+		limit 1250000 2>/dev/null
+}
 
 qos_measure() { # qos_measure SETUP LOAD(idle|bulk)
 	local setup=$1 load=$2 line bulk_bps=0 drops=null st
@@ -376,11 +384,13 @@ qos_section() {
 	rig_baseline_rules
 	rig_exec srv ethtool -K eth0 gro on >/dev/null 2>&1
 	taskset -pc "$GEN_CPU" "$(cat "$RIG_DIR/vmm.pid")" >/dev/null 2>&1
-	for setup in kernel kernel-htb nascar-police nascar-tc-htb; do
+	for setup in kernel kernel-fifo kernel-htb nascar-police nascar-tc-htb nascar-sched; do
 		case $setup in
 		kernel) ;;
+		kernel-fifo) fifo_on || { log "qos: no tbf"; continue; } ;;
 		kernel-htb) qdisc_on || { log "qos: no HTB"; continue; } ;;
 		nascar-police) nascar_on auto-police || continue ;;
+		nascar-sched) nascar_on auto-sched || continue ;;
 		nascar-tc-htb) { nascar_on tc-qos && qdisc_on; } || { nascar_off; qdisc_off; continue; } ;;
 		esac
 		qos_measure "$setup" idle
@@ -389,6 +399,47 @@ qos_section() {
 			rig_exec gw tc -s qdisc show dev eth0 >>"$W/htb.txt" 2>&1
 		nascar_off
 		qdisc_off
+	done
+	rig_down
+}
+
+# =========================================================================
+# 3b. shaping: one TCP stream in a class with a rate, shaped vs police; vs
+#     the kernel with a tbf at the same rate
+# =========================================================================
+shape_measure() { # shape_measure SETUP RATE
+	local bps retr
+	rig_iperf_server srv 5201 || return 1
+	bps=$(rig_iperf_client vm "$RIG_SRV_IP4" "$SHAPE_SECS" -p 5201)
+	retr=$(jq -r '.end.sum_sent.retransmits // null' "$RIG_DIR/iperf.json" 2>/dev/null)
+	rig_bg_stop iperf-srv-5201 2
+	row --arg setup "$1" --argjson rate "$2" --argjson bps "${bps:-0}" --argjson retr "${retr:-null}" \
+		'{section:"shape", setup:$setup, rate_mbit:$rate, mbps:($bps / 1e6), retransmits:$retr}'
+	log "shape: $1 at $2 Mbit/s: $((${bps:-0} / 1000000)) Mbit/s, $retr retransmits"
+}
+shape_section() {
+	local r setup rep
+	log "shape: rig tap (offload on), NAT rules, ${SHAPE_SECS}s per measurement"
+	rig_up tap --offload on || { log "shape: rig_up failed"; return 1; }
+	rig_baseline_rules
+	rig_exec srv ethtool -K eth0 gro on >/dev/null 2>&1
+	taskset -pc "$GEN_CPU" "$(cat "$RIG_DIR/vmm.pid")" >/dev/null 2>&1
+	for r in $SHAPE_RATES; do
+		mkpol "shape-$r" auto auto "${r}mbit" && BULK_POLICE=1 mkpol "police-$r" auto auto "${r}mbit" ||
+			continue
+		for ((rep = 1; rep <= SHAPE_REPS; rep++)); do
+			for setup in nascar-shaped nascar-police kernel-tbf; do
+				case $setup in
+				nascar-shaped) nascar_on "shape-$r" || continue ;;
+				nascar-police) nascar_on "police-$r" || continue ;;
+				kernel-tbf) rig_exec gw tc qdisc replace dev eth0 root tbf rate "${r}mbit" \
+					burst $((r * 1250 > 4542 ? r * 1250 : 4542)) latency 100ms || continue ;;
+				esac
+				shape_measure "$setup" "$r"
+				nascar_off
+				qdisc_off
+			done
+		done
 	done
 	rig_down
 }
@@ -416,6 +467,7 @@ classify_section() {
 want pps && pps_section
 want tcp && tcp_section
 want qos && qos_section
+want shape && shape_section
 want prog && prog_section
 want classify && classify_section
 t_end=$(date +%s)
@@ -426,13 +478,14 @@ t_end=$(date +%s)
 mkdir -p "$outdir"
 suffix=
 [ $quick = 1 ] && suffix=-quick
-[ "$only" != "pps,tcp,qos,prog,classify" ] && suffix="$suffix-partial"
+[ "$only" != "pps,tcp,qos,shape,prog,classify" ] && suffix="$suffix-partial"
 base=$outdir/$stamp$suffix
 settings=$(jq -cn --argjson quick "$quick" --arg only "$only" \
 	--argjson ppsreps "$PPS_REPS" --argjson ppssecs "$PPS_SECS" --arg ppsflows "$PPS_FLOWS" \
 	--argjson tcpreps "$TCP_REPS" --argjson tcpsecs "$TCP_SECS" --arg tcplinks "$TCP_LINKS" \
 	--arg tcploads "$TCP_LOADS" --arg tcpmodes "$TCP_MODES" --argjson qossecs "$QOS_SECS" \
-	--argjson qosrate "$QOS_RATE" --arg bulkrate "$QOS_BULK_RATE burst $QOS_BULK_BURST" --arg shape "$QOS_SHAPE_RATE" \
+	--argjson qosrate "$QOS_RATE" --arg shaperates "$SHAPE_RATES" --argjson shapesecs "$SHAPE_SECS" \
+	--argjson shapereps "$SHAPE_REPS" --arg bulkrate "$QOS_BULK_RATE burst $QOS_BULK_BURST" --arg shape "$QOS_SHAPE_RATE" \
 	--argjson gencpu "$GEN_CPU" --argjson othercpu "$OTHER_CPU" --argjson repeat "$PROG_REPEAT" \
 	'{quick:($quick == 1), sections:$only,
 	  pps:{reps:$ppsreps, seconds:$ppssecs, flows:$ppsflows, frame_bytes:106, udp_payload:64,
@@ -443,7 +496,9 @@ settings=$(jq -cn --argjson quick "$quick" --arg only "$only" \
 	       iperf3:"-l 64 -P 4 (64x4) or -l 16K (16k), client in vm, server in srv"},
 	  qos:{seconds:$qossecs, request_rate:$qosrate, request_bytes:64, control:"udp_rr prio 7 tos 0xb8 to srv:7777",
 	       bulk:"iperf3 TCP vm->srv:5201, 1 stream, default writes", bulk_police_rate:$bulkrate,
-	       htb:("gw eth0: htb rate " + $shape + ", classes by skb->priority (bpf/bench_qos.bpf.c): 6..7 -> 1:10 prio 0, 4..5 -> 1:20 prio 1, rest -> 1:30 prio 2; installed by the bench")},
+	       htb:("gw eth0: htb rate " + $shape + ", classes by skb->priority (bpf/bench_qos.bpf.c): 6..7 -> 1:10 prio 0, 4..5 -> 1:20 prio 1, rest -> 1:30 prio 2; installed by the bench"),
+	       line_rate:$shape},
+	  shape:{rates_mbit:$shaperates, seconds:$shapesecs, reps:$shapereps},
 	  pinning:{vmm_thread_cpu:$gencpu,
 	           note:("generator (pps) and nascar-vmm forward (tcp, qos) pinned to CPU " + ($gencpu|tostring) + "; iperf3 client/server and udp_rr server on CPU " + ($othercpu|tostring) + "; softirq where the kernel runs it (mostly inside the VMM thread write on its CPU)")},
 	  prog_test_run_repeat:$repeat}')
