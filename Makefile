@@ -219,7 +219,15 @@ lint:
 
 # ---- install ------------------------------------------------------------
 
-install: all
+# The unit goes where systemd looks: /lib/systemd/system for PREFIX=/usr
+# (Debian 12's place for packaged units), else PREFIX/lib/systemd/system
+# (/usr/local/lib/systemd/system is on systemd's search path too).
+SYSTEMDUNITDIR ?= $(if $(filter /usr,$(PREFIX)),/lib/systemd/system,$(PREFIX)/lib/systemd/system)
+NASCAR_LIBDIR := $(PREFIX)/lib/nascar
+INSTALL_SUBST := sed -e 's|@BINDIR@|$(PREFIX)/bin|g' -e 's|@SBINDIR@|$(PREFIX)/sbin|g' \
+	-e 's|@LIBDIR@|$(NASCAR_LIBDIR)|g' -e 's|@DATADIR@|$(PREFIX)/share|g'
+
+install: $(PROGRAMS)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin
 	install -m 0755 $(O)/nascarc $(DESTDIR)$(PREFIX)/bin/nascarc
 	$(if $(RUNTIME_SRCS),install -m 0755 $(O)/nascar-apply $(DESTDIR)$(PREFIX)/sbin/nascar-apply)
@@ -230,10 +238,20 @@ install: all
 	for m in $(wildcard docs/*.8); do install -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man8/; done
 	install -d $(DESTDIR)$(PREFIX)/share/nascar/policies
 	install -m 0644 policies/*.nflow $(DESTDIR)$(PREFIX)/share/nascar/policies/
+	mkdir -p $(O)/install
+	$(INSTALL_SUBST) tools/systemd/nascar-service >$(O)/install/nascar-service
+	$(INSTALL_SUBST) tools/systemd/nascar.service.in >$(O)/install/nascar.service
+	install -d $(DESTDIR)$(NASCAR_LIBDIR) $(DESTDIR)$(SYSTEMDUNITDIR)
+	install -m 0755 $(O)/install/nascar-service $(DESTDIR)$(NASCAR_LIBDIR)/nascar-service
+	install -m 0644 $(O)/install/nascar.service $(DESTDIR)$(SYSTEMDUNITDIR)/nascar.service
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/nascarc $(DESTDIR)$(PREFIX)/sbin/nascar-apply
-	rm -rf $(DESTDIR)$(PREFIX)/share/nascar
+	rm -rf $(DESTDIR)$(PREFIX)/share/nascar $(DESTDIR)$(NASCAR_LIBDIR)
+	rm -f $(DESTDIR)$(SYSTEMDUNITDIR)/nascar.service
+	for m in $(notdir $(wildcard docs/*.1)); do rm -f $(DESTDIR)$(PREFIX)/share/man/man1/$$m; done
+	for m in $(notdir $(wildcard docs/*.5)); do rm -f $(DESTDIR)$(PREFIX)/share/man/man5/$$m; done
+	for m in $(notdir $(wildcard docs/*.8)); do rm -f $(DESTDIR)$(PREFIX)/share/man/man8/$$m; done
 
 clean:
 	rm -rf $(O)
