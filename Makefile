@@ -7,7 +7,9 @@
 #   make check-vm      BPF and e2e tests on Debian 12's 6.1 kernel under qemu,
 #                      ARCH=x86_64 (default) or ARCH=arm64 (cross-built); docs/vm.md
 #   make bench         benchmarks (never pass/fail on speed)
-#   make install       PREFIX=/usr/local DESTDIR=
+#   make install       PREFIX=/usr/local DESTDIR= (programs, man pages, policies, nascar.service)
+#   make deb           a Debian package (dpkg-buildpackage -us -uc -b; ../nascar_*.deb)
+#   make check-pkg     build the .deb in a copy of the tree, install, check, purge it (root)
 #   V=1                show full command lines
 
 O ?= build
@@ -51,7 +53,7 @@ BPF_CFLAGS := -target bpf -O2 -g -Wall -Wextra -Werror -Wshadow -Wimplicit-fallt
 .SECONDARY:
 .SUFFIXES:
 .PHONY: all check check-compiler check-unit check-bpf check-e2e bench bench-quick \
-	install uninstall clean format-check lint demo check-vm
+	install uninstall clean format-check lint demo check-vm programs deb check-pkg
 
 # ---- sources ------------------------------------------------------------
 
@@ -244,6 +246,19 @@ install: $(PROGRAMS)
 	install -d $(DESTDIR)$(NASCAR_LIBDIR) $(DESTDIR)$(SYSTEMDUNITDIR)
 	install -m 0755 $(O)/install/nascar-service $(DESTDIR)$(NASCAR_LIBDIR)/nascar-service
 	install -m 0644 $(O)/install/nascar.service $(DESTDIR)$(SYSTEMDUNITDIR)/nascar.service
+
+# nascarc and nascar-apply alone (what a package needs; debian/rules)
+programs: $(PROGRAMS)
+
+# debian/: the build runs this Makefile with O=debian/build; the .deb lands
+# in the parent directory, as dpkg-buildpackage puts it.
+deb:
+	dpkg-buildpackage -us -uc -b
+
+# Builds the .deb in a temporary copy of the tree (build/ and O untouched),
+# runs lintian, installs it with dpkg -i, checks it, purges it (root).
+check-pkg:
+	$(Q)O=$(O) sh tests/run.sh pkg
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/nascarc $(DESTDIR)$(PREFIX)/sbin/nascar-apply

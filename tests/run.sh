@@ -6,7 +6,8 @@
 # "PASS: name", "FAIL: name" or "SKIP: name" (automake style).  A program
 # that exits non-zero without printing a FAIL line counts as one failure;
 # exit status 77 with no other result counts as one skip.
-# Tiers: compiler unit bpf e2e (all = every tier).
+# Tiers: compiler unit bpf e2e (all = every tier); pkg (make check-pkg: the
+# Debian package, tests/pkg/) only when asked for.
 set -u
 O=${O:-build}
 export O
@@ -87,11 +88,19 @@ tier_e2e() {
 	done
 }
 
+tier_pkg() {
+	echo "== pkg"
+	for t in tests/pkg/test_*.sh; do
+		[ -f "$t" ] || continue
+		run "$(basename "$t")" timeout 600 sh "$t"
+	done
+}
+
 [ $# -eq 0 ] && set -- all
 for tier in "$@"; do
 	case "$tier" in
 	all) tier_compiler; tier_unit; tier_bpf; tier_e2e ;;
-	compiler | unit | bpf | e2e) "tier_$tier" ;;
+	compiler | unit | bpf | e2e | pkg) "tier_$tier" ;;
 	*) echo "run.sh: unknown tier '$tier'" >&2; exit 2 ;;
 	esac
 done
