@@ -466,7 +466,7 @@ static int sched_preflight(const struct nfc_image *img, const struct plan_if *pl
 	for (size_t i = 0; i < n; i++) {
 		char err[512];
 
-		sched_decide(img, i, &sp[i]);
+		sched_decide(img, i, plan[i].dev.kind == DEV_PHYS, &sp[i]);
 		memset(&root[i], 0, sizeof(root[i]));
 		if (sp[i].egress == NASCAR_EGRESS_KEEP && sp[i].nshaped)
 			pr_warn("%s: egress keep: shaped classes are policed on the way out of it "

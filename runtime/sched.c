@@ -38,7 +38,7 @@ static int shaped(const struct nascar_class *c)
 	return c->rate && !(c->flags & NASCAR_CLASS_POLICE);
 }
 
-void sched_decide(const struct nfc_image *img, size_t i, struct sched_plan *sp)
+void sched_decide(const struct nfc_image *img, size_t i, int real_link, struct sched_plan *sp)
 {
 	const struct nfc_ifqos *q = img->ifqos ? &img->ifqos[i] : NULL;
 	char r[32];
@@ -55,10 +55,12 @@ void sched_decide(const struct nfc_image *img, size_t i, struct sched_plan *sp)
 			 sp->nshaped ? "; shaped classes are policed on the way out" : "");
 	} else if (sp->line_rate) {
 		sp->want = 1;
+		sp->split = real_link;
 		rate_text(r, sizeof(r), sp->line_rate);
 		snprintf(sp->why, sizeof(sp->why),
-			 "Nascar's scheduler: at most %s, by class priority%s", r,
-			 sp->nshaped ? ", shaped classes delayed to their rates" : "");
+			 "Nascar's scheduler: at most %s, by class priority%s%s", r,
+			 sp->nshaped ? ", shaped classes delayed to their rates" : "",
+			 real_link ? ", super-packets split" : "");
 	} else if (sp->nshaped) {
 		sp->want = 1;
 		snprintf(sp->why, sizeof(sp->why),
@@ -100,10 +102,11 @@ static void put(struct sbuf *s, const char *fmt, ...)
 		s->used += (size_t)n;
 }
 
-/* The leaf under class minor: tbf splitting super-packets when there is a
- * line rate, a FIFO otherwise. */
+/* The leaf under class minor: tbf splitting super-packets on a real link
+ * with a line rate, else a FIFO, bounded when a rate of ours can make
+ * packets wait. */
 static void leaf(struct sbuf *s, const char *dev, unsigned int minor, __u64 ceil, int line,
-		 int shaped, int mtu)
+		 int bounded, int mtu)
 {
 	unsigned int frame = (unsigned int)(mtu > 0 ? mtu : 1500) + 14;
 
@@ -113,7 +116,7 @@ static void leaf(struct sbuf *s, const char *dev, unsigned int minor, __u64 ceil
 		    "mtu %u\n",
 		    dev, NASCAR_SCHED_MAJOR, minor, (unsigned long long)(2 * ceil * 8), 2 * frame,
 		    (unsigned long long)queue_limit(ceil), frame);
-	else if (shaped)
+	else if (bounded) /* something of ours limits it: bound the wait */
 		put(s, "qdisc replace dev %s parent %x:%x bfifo limit %llu\n", dev,
 		    NASCAR_SCHED_MAJOR, minor, (unsigned long long)queue_limit(ceil));
 	else /* nothing of ours limits it: the device's own queue length */
@@ -131,7 +134,7 @@ int sched_script(const struct nfc_image *img, const struct sched_plan *sp, const
 	 * to the lowest prio number first) */
 	__u64 share = top / (8 * (img->nclasses + 1));
 	unsigned int quantum = 2 * ((unsigned int)(mtu > 0 ? mtu : 1500) + 14);
-	int line = sp->line_rate != 0;
+	int line = sp->split;
 
 	if (share < 1000)
 		share = 1000;
@@ -148,7 +151,7 @@ int sched_script(const struct nfc_image *img, const struct sched_plan *sp, const
 	    dev, NASCAR_SCHED_MAJOR, NASCAR_SCHED_MINOR_ROOT, NASCAR_SCHED_MAJOR,
 	    NASCAR_SCHED_MINOR_DEFAULT, (unsigned long long)(share * 8),
 	    (unsigned long long)(top * 8), quantum);
-	leaf(&s, dev, NASCAR_SCHED_MINOR_DEFAULT, top, line, 0, mtu);
+	leaf(&s, dev, NASCAR_SCHED_MINOR_DEFAULT, top, line, sp->line_rate != 0, mtu);
 	for (size_t c = 0; c < img->nclasses; c++) {
 		const struct nascar_class *v = &img->classes[c].val;
 		unsigned int minor = NASCAR_SCHED_MINOR_CLASS0 + (unsigned int)c;
@@ -170,7 +173,7 @@ int sched_script(const struct nfc_image *img, const struct sched_plan *sp, const
 			    minor, (unsigned long long)(rate * 8), (unsigned long long)(ceil * 8),
 			    7u - (v->priority & 7), quantum);
 		}
-		leaf(&s, dev, minor, ceil, line, shaped(v), mtu);
+		leaf(&s, dev, minor, ceil, line, shaped(v) || sp->line_rate, mtu);
 	}
 	return s.over ? -ENOSPC : (int)s.used;
 }

@@ -45,30 +45,30 @@ static void decide(void)
 	struct sched_plan sp;
 
 	image(&img, 1);
-	sched_decide(&img, 0, &sp);
+	sched_decide(&img, 0, 0, &sp);
 	CHECK(sp.want && !sp.line_rate && sp.nshaped == 1, "guest: %d %llu %d", sp.want,
 	      (unsigned long long)sp.line_rate, sp.nshaped);
-	sched_decide(&img, 1, &sp);
-	CHECK(sp.want && sp.line_rate == 12500000, "uplink: %d %llu", sp.want,
+	sched_decide(&img, 1, 1, &sp);
+	CHECK(sp.want && sp.line_rate == 12500000 && sp.split, "uplink: %d %llu", sp.want,
 	      (unsigned long long)sp.line_rate);
 	CHECK(strstr(sp.why, "100 Mbit/s") != NULL, "why: %s", sp.why);
 
 	/* police; alone needs no scheduler */
 	cls[1].val.flags = NASCAR_CLASS_POLICE;
-	sched_decide(&img, 0, &sp);
+	sched_decide(&img, 0, 0, &sp);
 	CHECK(!sp.want && sp.nshaped == 0, "guest with police only: %d", sp.want);
-	sched_decide(&img, 1, &sp);
-	CHECK(sp.want, "uplink rate alone still wants it");
+	sched_decide(&img, 1, 0, &sp);
+	CHECK(sp.want && !sp.split, "uplink rate alone still wants it; a virtual link is not split");
 
 	/* egress keep: never */
 	image(&img, 1);
 	qos[0].egress = NASCAR_EGRESS_KEEP;
-	sched_decide(&img, 0, &sp);
+	sched_decide(&img, 0, 0, &sp);
 	CHECK(!sp.want && strstr(sp.why, "policed") != NULL, "keep: %d %s", sp.want, sp.why);
 
 	/* a version-1 file: no IFQOS section, rates shape */
 	image(&img, 0);
-	sched_decide(&img, 1, &sp);
+	sched_decide(&img, 1, 0, &sp);
 	CHECK(sp.want && !sp.line_rate && sp.egress == NASCAR_EGRESS_AUTO, "v1: %d", sp.want);
 }
 
@@ -84,7 +84,7 @@ static void script(void)
 	char buf[8192], tiny[64];
 
 	image(&img, 1);
-	sched_decide(&img, 1, &sp);
+	sched_decide(&img, 1, 1, &sp);
 	CHECK(sched_script(&img, &sp, "eth0", 1500, buf, sizeof(buf)) > 0, "script");
 	CHECK(has_line(buf, "qdisc replace dev eth0 root handle 4e43: htb default 2\n"), "%s",
 	      buf);
@@ -109,8 +109,14 @@ static void script(void)
 	CHECK(has_line(buf, "parent 4e43:2 tbf rate 200000000bit burst 3028 limit 1250000"), "%s",
 	      buf);
 
+	/* a line rate on a virtual link: FIFO leaves, bounded at the line rate */
+	sched_decide(&img, 1, 0, &sp);
+	CHECK(sched_script(&img, &sp, "eth0", 1500, buf, sizeof(buf)) > 0, "script");
+	CHECK(has_line(buf, "parent 4e43:101 bfifo limit 250000\n"), "%s", buf);
+	CHECK(!has_line(buf, "tbf"), "%s", buf);
+
 	/* without a line rate: FIFO leaves, the shaped one bounded */
-	sched_decide(&img, 0, &sp);
+	sched_decide(&img, 0, 0, &sp);
 	CHECK(sched_script(&img, &sp, "tap0", 1500, buf, sizeof(buf)) > 0, "script");
 	CHECK(has_line(buf, "parent 4e43:101 bfifo limit 250000\n"), "%s", buf);
 	CHECK(has_line(buf, "parent 4e43:100 pfifo limit 1000\n"), "%s", buf);
