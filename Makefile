@@ -157,6 +157,7 @@ $(O)/tests/test_%: $(O)/tests/unit/test_%.o $(COMPILER_LIB_OBJS) $(LIBNASCAR)
 
 # runtime unit tests link the pure part of nascar-apply they test
 $(O)/tests/test_sched: $(O)/runtime/sched.o
+$(O)/tests/test_plan: $(O)/runtime/plan.o
 
 $(O)/bench/%: $(O)/bench/%.o $(RUNTIME_LIB_OBJS) $(LIBNASCAR)
 	$(call msg,LINK,$@)

@@ -40,7 +40,7 @@
 #include "attach.h"
 #include "load.h"
 #include "log.h"
-#include "probe.h"
+#include "plan.h"
 #include "rt.h"
 #include "sched.h"
 #include "state.h"

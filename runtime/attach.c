@@ -12,7 +12,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "attach.h"
-#include "probe.h"
+#include "plan.h"
 #include "state.h"
 #include "nfc.h"
 

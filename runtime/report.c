@@ -29,7 +29,7 @@
 #include "load.h"
 #include "lock.h"
 #include "log.h"
-#include "probe.h"
+#include "plan.h"
 #include "rt.h"
 #include "sched.h"
 #include "state.h"

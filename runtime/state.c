@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
-#include "probe.h"
+#include "plan.h"
 #include "state.h"
 
 static int fail(char *err, size_t errlen, int ret, const char *msg, const char *arg)
