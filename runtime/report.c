@@ -823,7 +823,7 @@ static void prom_sched(FILE *f)
 		{"nascar_sched_backlog_packets", "gauge",
 		 "Packets queued in a class of Nascar's egress scheduler"},
 	};
-	struct {
+	static struct {
 		char dev[IF_NAMESIZE];
 		int n;
 	} ifs[ST_MAX_IFACES];
@@ -839,7 +839,7 @@ static void prom_sched(FILE *f)
 		n = sched_classes(s->name, all[nifs], sizeof(all[0]) / sizeof(all[0][0]));
 		if (n < 0)
 			continue;
-		snprintf(ifs[nifs].dev, sizeof(ifs[nifs].dev), "%s", s->name);
+		snprintf(ifs[nifs].dev, sizeof(ifs[0].dev), "%s", s->name);
 		ifs[nifs++].n = n;
 	}
 	if (!nifs)
