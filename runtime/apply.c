@@ -429,9 +429,10 @@ static void print_plan(const struct plan_if *plan, size_t n, const char *prefix)
 	}
 }
 
-static int same_policy_in_force(const struct rt_opts *o, const struct nfc_image *img,
-				const struct rt_state *st, const struct plan_if *plan, size_t n,
-				const struct nascar_state *ns, const struct nascar_slot_cfg *cfg)
+static int same_policy_in_force(const struct rt_opts *o, const struct rt_bpf *b,
+				const struct nfc_image *img, const struct rt_state *st,
+				const struct plan_if *plan, size_t n, const struct nascar_state *ns,
+				const struct nascar_slot_cfg *cfg)
 {
 	unsigned int a = ns->active_slot & 1;
 
@@ -444,8 +445,16 @@ static int same_policy_in_force(const struct rt_opts *o, const struct nfc_image 
 	for (size_t i = 0; i < n; i++) {
 		struct live l;
 
+		struct nascar_ifkey k = {.ifindex = (__u32)plan[i].dev.ifindex, .slot = a};
+		struct nascar_iface v;
+
 		live_hooks(o->pin_dir, plan[i].dev.ifindex, &l);
 		if (!!l.xdp != !!plan[i].xdp || !!l.tc != !!plan[i].tc)
+			return 0;
+		/* a device that changed since (a veth's peer turned GRO off):
+		 * the data path's flags must follow */
+		if (bpf_map_lookup_elem(b->map[M_IFACES], &k, &v) < 0 ||
+		    !!(v.flags & NASCAR_IF_NO_XDP_TX) != !!plan[i].no_xdp_tx)
 			return 0;
 	}
 	return 1;
@@ -598,7 +607,7 @@ int cmd_apply(struct rt_opts *o, const char *file)
 		if (load_pins_exist(o->pin_dir) &&
 		    load_pinned(&b, o->pin_dir, err, sizeof(err)) == 0 &&
 		    read_active(&b, &ns, &cfg) == 0 && ns.generation) {
-			if (same_policy_in_force(o, &img, &st, plan, n, &ns, &cfg))
+			if (same_policy_in_force(o, &b, &img, &st, plan, n, &ns, &cfg))
 				pr_info("would do nothing: this policy is already in force "
 					"(generation %u)",
 					ns.generation);
@@ -650,7 +659,7 @@ int cmd_apply(struct rt_opts *o, const char *file)
 		st.valid = 1;
 	}
 	snprintf(st.pin_dir, sizeof(st.pin_dir), "%s", o->pin_dir);
-	if (!o->force && same_policy_in_force(o, &img, &st, plan, n, &ns, &cfg)) {
+	if (!o->force && same_policy_in_force(o, &b, &img, &st, plan, n, &ns, &cfg)) {
 		pr_info("policy %016llx is already in force (generation %u, slot %u): nothing to "
 			"do; pins under %s",
 			(unsigned long long)img.hdr->source_hash, ns.generation, ns.active_slot & 1,

@@ -212,6 +212,44 @@ static void check_state(const struct rt_opts *o, const struct rt_state *st, int 
 		closedir(d);
 }
 
+/*
+ * A device whose state changed since the apply: a veth whose peer turned
+ * GRO off no longer takes native XDP redirects, and XDP elsewhere would go
+ * on redirecting into it while the kernel drops every such packet.
+ */
+static void check_devices(const struct rt_bpf *b, const struct rt_state *st,
+			  const struct nascar_state *ns, const struct live_if *live,
+			  struct problems *p)
+{
+	int native = 0;
+
+	for (size_t i = 0; i < st->nifaces; i++)
+		native |= live[i].xdp == XDP_NATIVE;
+	if (!native)
+		return;
+	for (size_t i = 0; i < st->nifaces; i++) {
+		const struct st_iface *s = &st->ifaces[i];
+		struct nascar_ifkey k = {.ifindex = (__u32)s->ifindex, .slot = ns->active_slot & 1};
+		struct nascar_iface v;
+		struct probe_dev d;
+
+		if (s->ifindex <= 0 || bpf_map_lookup_elem(b->map[M_IFACES], &k, &v) < 0)
+			continue;
+		if (probe_dev(s->name, &d) < 0 || d.kind == DEV_TAP || (v.flags & NASCAR_IF_NO_XDP_TX))
+			continue;
+		if (d.xdp_known && d.ndo_xmit)
+			continue;
+		problem(p,
+			"%s no longer takes native XDP redirects (%s), but the policy in force was "
+			"applied when it did: native XDP redirects into it are dropped by the kernel; "
+			"apply the policy again, and XDP hands those packets to TC",
+			s->name,
+			d.kind == DEV_VETH ? "a veth takes them only while its peer has GRO on or "
+					     "runs XDP"
+					   : "the kernel says so");
+	}
+}
+
 int cmd_status(struct rt_opts *o)
 {
 	struct nascar_state ns;
@@ -249,6 +287,7 @@ int cmd_status(struct rt_opts *o)
 		any_hook |= live[i].xdp || live[i].tc;
 	}
 	check_state(o, &st, st_ret, err, &ns, &cfg, live, any_hook, &probs);
+	check_devices(&b, &st, &ns, live, &probs);
 	if (o->json) {
 		printf("{\"applied\":true,\"pin_dir\":");
 		json_str(stdout, o->pin_dir);
