@@ -533,6 +533,26 @@ static int remove_sched(const struct rt_opts *o, struct st_iface *s)
 	return 0;
 }
 
+/* Puts back the egress-qos-map a VLAN device had before Nascar set it. */
+static int restore_vlan(struct st_iface *s)
+{
+	char err[512], prev[512];
+
+	if (!s->vlan_map)
+		return 0;
+	snprintf(prev, sizeof(prev), "%s", s->vlan_prev);
+	for (char *c = prev; *c; c++)
+		if (*c == ',')
+			*c = ' ';
+	if (sched_vlan_restore(s->name, prev, NULL, err, sizeof(err)) < 0) {
+		pr_warn("%s: %s", s->name, err);
+		return -1;
+	}
+	s->vlan_map = 0;
+	s->vlan_prev[0] = '\0';
+	return 0;
+}
+
 static void save_root_text(const struct rt_opts *o, const char *dev, const struct sched_root *r)
 {
 	char path[PATH_MAX + 64];
@@ -560,7 +580,7 @@ int cmd_apply(struct rt_opts *o, const char *file)
 	struct fill_maps fm;
 	int added_xdp[NASCAR_MAX_IFACES] = {0}, added_tc[NASCAR_MAX_IFACES] = {0};
 	int added_dev[NASCAR_MAX_IFACES] = {0};
-	int added_sched[NASCAR_MAX_IFACES] = {0};
+	int added_sched[NASCAR_MAX_IFACES] = {0}, added_vlan[NASCAR_MAX_IFACES] = {0};
 	static struct sched_plan sp[NASCAR_MAX_IFACES];
 	static struct sched_root sroot[NASCAR_MAX_IFACES];
 	unsigned int slot;
@@ -794,8 +814,8 @@ int cmd_apply(struct rt_opts *o, const char *file)
 
 		if (!sp[i].want || !s)
 			continue;
-		len = sched_script(&img, &sp[i], plan[i].dev.name, plan[i].dev.mtu, script,
-				   sizeof(script));
+		len = sched_script(&img, &sp[i], plan[i].dev.name, plan[i].dev.mtu, sroot[i].ours,
+				   script, sizeof(script));
 		if (len < 0) {
 			pr_err("%s: the scheduler's script does not fit (%u classes)",
 			       plan[i].dev.name, (unsigned int)img.nclasses);
@@ -818,6 +838,34 @@ int cmd_apply(struct rt_opts *o, const char *file)
 			goto rollback;
 		}
 		pr_info("%s: %s", plan[i].dev.name, sp[i].why);
+	}
+	/* 802.1Q priority: a declared VLAN device tags what it sends with
+	 * the PCP its egress-qos-map gives skb->priority; map the values the
+	 * TC path writes (0..7, or the HTB class ids) to the class priority. */
+	for (size_t i = 0; i < n; i++) {
+		struct st_iface *s = state_find(&st, plan[i].dev.name);
+		char prev[512];
+
+		if (plan[i].dev.kind != DEV_VLAN || sp[i].egress == NASCAR_EGRESS_KEEP || !s)
+			continue;
+		ret = sched_vlan_map(plan[i].dev.name, &img, sp[i].want, prev, sizeof(prev), err,
+				     sizeof(err));
+		if (ret < 0) {
+			pr_err("%s: %s", plan[i].dev.name, err);
+			goto rollback;
+		}
+		if (!s->vlan_map) {
+			/* what it was before the first apply; commas for the state file */
+			for (char *c = prev; *c; c++)
+				if (*c == ' ')
+					*c = ',';
+			snprintf(s->vlan_prev, sizeof(s->vlan_prev), "%s", prev);
+			s->vlan_map = 1;
+			added_vlan[i] = 1;
+		}
+		save_state(o, &st);
+		pr_info("%s: 802.1Q priority (PCP) = class priority (egress-qos-map)",
+			plan[i].dev.name);
 	}
 	rt_stall("after-sched");
 
@@ -883,6 +931,8 @@ int cmd_apply(struct rt_opts *o, const char *file)
 		} else {
 			remove_sched(o, s);
 		}
+		if (!p)
+			restore_vlan(s);
 		if (!p) {
 			__u32 k = (__u32)s->ifindex;
 
@@ -920,6 +970,8 @@ rollback:
 
 			bpf_map_delete_elem(b.map[M_DEVMAP], &k);
 		}
+		if (added_vlan[i])
+			restore_vlan(s);
 		if (!s->xdp && !s->tc && !s->sched && s->id < 0)
 			state_del(&st, s);
 	}
@@ -969,6 +1021,8 @@ int cmd_detach(struct rt_opts *o)
 			failed++;
 		had_sched = s->sched && cur == s->ifindex;
 		if (had_sched && remove_sched(o, s) < 0)
+			failed++;
+		if (cur == s->ifindex && restore_vlan(s) < 0)
 			failed++;
 		if (l.xdp || l.tc || had_sched) {
 			size_t len = strlen(done);

@@ -39,6 +39,8 @@ const char *probe_kind_name(int kind)
 		return "veth";
 	case DEV_PHYS:
 		return "nic";
+	case DEV_VLAN:
+		return "vlan";
 	default:
 		return "virtual";
 	}

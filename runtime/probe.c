@@ -71,6 +71,8 @@ int probe_dev(const char *name, struct probe_dev *d)
 		d->kind = strcmp(d->bus, "tun") == 0 ? DEV_TUN : DEV_TAP;
 	else if (strcmp(d->driver, "veth") == 0)
 		d->kind = DEV_VETH;
+	else if (strcmp(d->driver, "802.1Q VLAN Support") == 0)
+		d->kind = DEV_VLAN;
 	else if (d->bus[0] && strcmp(d->bus, "N/A") != 0)
 		d->kind = DEV_PHYS;
 	else

@@ -20,6 +20,7 @@ enum dev_kind {
 	DEV_TUN,       /* tun driver, TUN mode (no Ethernet header) */
 	DEV_VETH,
 	DEV_PHYS, /* has a bus address: a real NIC */
+	DEV_VLAN, /* an 802.1Q VLAN device */
 };
 
 struct probe_dev {

@@ -125,7 +125,7 @@ static void leaf(struct sbuf *s, const char *dev, unsigned int minor, __u64 ceil
 }
 
 int sched_script(const struct nfc_image *img, const struct sched_plan *sp, const char *dev, int mtu,
-		 char *buf, size_t len)
+		 int update, char *buf, size_t len)
 {
 	struct sbuf s = {.p = buf, .len = len};
 	__u64 top = sp->line_rate ? sp->line_rate : SCHED_NO_LINE_RATE;
@@ -140,8 +140,9 @@ int sched_script(const struct nfc_image *img, const struct sched_plan *sp, const
 		share = 1000;
 	if (len)
 		buf[0] = '\0';
-	put(&s, "qdisc replace dev %s root handle %x: htb default %x\n", dev, NASCAR_SCHED_MAJOR,
-	    NASCAR_SCHED_MINOR_DEFAULT);
+	if (!update)
+		put(&s, "qdisc replace dev %s root handle %x: htb default %x\n", dev,
+		    NASCAR_SCHED_MAJOR, NASCAR_SCHED_MINOR_DEFAULT);
 	put(&s, "class replace dev %s parent %x: classid %x:%x htb rate %llubit ceil %llubit\n",
 	    dev, NASCAR_SCHED_MAJOR, NASCAR_SCHED_MAJOR, NASCAR_SCHED_MINOR_ROOT,
 	    (unsigned long long)(top * 8), (unsigned long long)(top * 8));
@@ -180,15 +181,17 @@ int sched_script(const struct nfc_image *img, const struct sched_plan *sp, const
 
 /* ---- running tc ---------------------------------------------------------- */
 
-int sched_run_tc(const char *const *args, const char *input, char *out, size_t outlen)
+/* Runs iproute2's prog ("tc" or "ip") with args; see sched_run_tc(). */
+static int run_prog(const char *prog, const char *const *args, const char *input, char *out,
+		    size_t outlen)
 {
-	const char *argv[16];
+	const char *argv[40];
 	int in[2], outp[2], status, n = 0;
 	size_t used = 0;
 	pid_t pid;
 
-	argv[n++] = "tc";
-	while (*args && n < 15)
+	argv[n++] = prog;
+	while (*args && n < 39)
 		argv[n++] = *args++;
 	argv[n] = NULL;
 	if (outlen)
@@ -211,15 +214,19 @@ int sched_run_tc(const char *const *args, const char *input, char *out, size_t o
 		return e;
 	}
 	if (pid == 0) {
-		static const char *const dirs[] = {"/usr/sbin/tc", "/sbin/tc", "/usr/bin/tc"};
+		static const char *const dirs[] = {"/usr/sbin/", "/sbin/", "/usr/bin/"};
 
 		dup2(in[0], 0);
 		dup2(outp[1], 1);
 		dup2(outp[1], 2);
-		execvp("tc", (char *const *)argv);
-		for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
-			execv(dirs[i], (char *const *)argv);
-		fprintf(stderr, "cannot run tc (iproute2): %s\n", strerror(errno));
+		execvp(prog, (char *const *)argv);
+		for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+			char path[64];
+
+			snprintf(path, sizeof(path), "%s%s", dirs[i], prog);
+			execv(path, (char *const *)argv);
+		}
+		fprintf(stderr, "cannot run %s (iproute2): %s\n", prog, strerror(errno));
 		_exit(127);
 	}
 	close(in[0]);
@@ -266,6 +273,11 @@ int sched_run_tc(const char *const *args, const char *input, char *out, size_t o
 	if (!WIFEXITED(status))
 		return -EINTR;
 	return WEXITSTATUS(status);
+}
+
+int sched_run_tc(const char *const *args, const char *input, char *out, size_t outlen)
+{
+	return run_prog("tc", args, input, out, outlen);
 }
 
 /* The first line of tc's output, for an error message. */
@@ -444,4 +456,127 @@ int sched_prune(const char *dev, const struct nfc_image *img, char *err, size_t 
 		}
 	}
 	return 0;
+}
+
+/* ---- 802.1Q priority --------------------------------------------------- */
+
+/* "egress-qos-map { 1:2 3:4 }" in `ip -d link show`: "1:2 3:4". */
+static int vlan_current_map(const char *dev, char *map, size_t len, char *err, size_t errlen)
+{
+	const char *args[] = {"-d", "link", "show", "dev", dev, NULL};
+	char out[4096];
+	const char *p, *e;
+	int rc = run_prog("ip", args, NULL, out, sizeof(out));
+
+	map[0] = '\0';
+	if (rc != 0) {
+		snprintf(err, errlen, "cannot read %s with ip: %s", dev,
+			 rc < 0 ? strerror(-rc) : first_line(out));
+		return rc < 0 ? rc : -EIO;
+	}
+	p = strstr(out, "egress-qos-map {");
+	if (!p)
+		return 0;
+	p += strlen("egress-qos-map {");
+	e = strchr(p, '}');
+	if (!e)
+		return 0;
+	while (p < e && *p == ' ')
+		p++;
+	while (e > p && e[-1] == ' ')
+		e--;
+	snprintf(map, len, "%.*s", (int)(e - p), p);
+	return 0;
+}
+
+/* ip link set dev DEV type vlan egress-qos-map FROM:TO ... (one call). */
+static int vlan_set(const char *dev, char pairs[][32], size_t n, char *err, size_t errlen)
+{
+	const char *args[40];
+	char out[1024];
+	size_t k = 0;
+	int rc;
+
+	args[k++] = "link";
+	args[k++] = "set";
+	args[k++] = "dev";
+	args[k++] = dev;
+	args[k++] = "type";
+	args[k++] = "vlan";
+	args[k++] = "egress-qos-map";
+	for (size_t i = 0; i < n && k < 39; i++)
+		args[k++] = pairs[i];
+	args[k] = NULL;
+	rc = run_prog("ip", args, NULL, out, sizeof(out));
+	if (rc == 0)
+		return 0;
+	snprintf(err, errlen, "cannot set the egress-qos-map of %s: %s", dev,
+		 rc < 0 ? strerror(-rc) : first_line(out));
+	return rc < 0 ? rc : -EIO;
+}
+
+int sched_vlan_map(const char *dev, const struct nfc_image *img, int with_sched, char *prev,
+		   size_t prevlen, char *err, size_t errlen)
+{
+	char pairs[8 + 32][32];
+	size_t n = 0;
+	int rc = vlan_current_map(dev, prev, prevlen, err, errlen);
+
+	if (rc < 0)
+		return rc;
+	for (unsigned int p = 0; p < 8; p++)
+		snprintf(pairs[n++], sizeof(pairs[0]), "%u:%u", p, p);
+	for (size_t c = 0; with_sched && c < img->nclasses; c++) {
+		snprintf(pairs[n++], sizeof(pairs[0]), "%u:%u", NASCAR_SCHED_CLASSID(c),
+			 img->classes[c].val.priority & 7);
+		if (n == 30) { /* ip takes them in several calls */
+			rc = vlan_set(dev, pairs, n, err, errlen);
+			if (rc < 0)
+				return rc;
+			n = 0;
+		}
+	}
+	return n ? vlan_set(dev, pairs, n, err, errlen) : 0;
+}
+
+int sched_vlan_restore(const char *dev, const char *prev, const struct nfc_image *img, char *err,
+		       size_t errlen)
+{
+	char pairs[8 + 32][32], cur[512];
+	size_t n = 0;
+	char *tok, *save = NULL, *copy;
+	int rc = vlan_current_map(dev, cur, sizeof(cur), err, errlen);
+
+	(void)img;
+	if (rc < 0)
+		return rc;
+	/* every key there now back to what it was, 0 (no mapping) if none */
+	copy = strdup(cur);
+	if (!copy)
+		return -ENOMEM;
+	for (tok = strtok_r(copy, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+		unsigned int from = 0, to = 0, was = 0;
+		char want[32];
+		const char *hit;
+
+		if (sscanf(tok, "%u:%u", &from, &to) != 2)
+			continue;
+		snprintf(want, sizeof(want), "%u:", from);
+		hit = strstr(prev, want);
+		if (hit && (hit == prev || hit[-1] == ' ' || hit[-1] == ','))
+			sscanf(hit + strlen(want), "%u", &was);
+		if (was == to)
+			continue;
+		snprintf(pairs[n++], sizeof(pairs[0]), "%u:%u", from, was);
+		if (n == 30) {
+			rc = vlan_set(dev, pairs, n, err, errlen);
+			if (rc < 0) {
+				free(copy);
+				return rc;
+			}
+			n = 0;
+		}
+	}
+	free(copy);
+	return n ? vlan_set(dev, pairs, n, err, errlen) : 0;
 }

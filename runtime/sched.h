@@ -51,10 +51,11 @@ struct sched_plan {
  * a NIC (its frames are serialised on a wire). */
 void sched_decide(const struct nfc_image *img, size_t i, int real_link, struct sched_plan *sp);
 
-/* The `tc -batch` script that installs (or updates) it on dev.  Returns
- * the length, or -ENOSPC. */
+/* The `tc -batch` script that installs it on dev, or updates it when ours
+ * is already there (update: HTB cannot change a root in place, so only
+ * its classes and leaves are replaced).  Returns the length, or -ENOSPC. */
 int sched_script(const struct nfc_image *img, const struct sched_plan *sp, const char *dev, int mtu,
-		 char *buf, size_t len);
+		 int update, char *buf, size_t len);
 
 /* The root qdisc of dev as `tc qdisc show` prints it. */
 struct sched_root {
@@ -79,6 +80,20 @@ struct sched_class {
 int sched_classes(const char *dev, struct sched_class *out, size_t max);
 /* Classes of a previous policy that the new one does not have. */
 int sched_prune(const char *dev, const struct nfc_image *img, char *err, size_t errlen);
+
+/*
+ * 802.1Q priority on a VLAN device: the kernel writes the PCP of a frame
+ * it tags from the device's egress-qos-map, keyed by the whole
+ * skb->priority.  sched_vlan_map() maps 0..7 to themselves and, when the
+ * device has Nascar's scheduler, each class's HTB class id to the class's
+ * priority, so a forwarded packet leaves with its class priority as PCP.
+ * prev (at least 512 bytes) receives the map as it was ("1:2 3:4", "" for
+ * none) for sched_vlan_restore().
+ */
+int sched_vlan_map(const char *dev, const struct nfc_image *img, int with_sched, char *prev,
+		   size_t prevlen, char *err, size_t errlen);
+int sched_vlan_restore(const char *dev, const char *prev, const struct nfc_image *img, char *err,
+		       size_t errlen);
 
 /* Runs tc with args (NULL-terminated after "tc"), input on its stdin if
  * not NULL, output (stdout and stderr) into out.  Returns tc's exit

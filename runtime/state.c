@@ -131,6 +131,10 @@ static int parse_kv(struct st_iface *s, const char *k, const char *v)
 		s->clsact_created = atoi(v);
 	else if (!strcmp(k, "sched"))
 		s->sched = atoi(v);
+	else if (!strcmp(k, "vlan_map"))
+		s->vlan_map = atoi(v);
+	else if (!strcmp(k, "vlan_prev"))
+		snprintf(s->vlan_prev, sizeof(s->vlan_prev), "%s", strcmp(v, "-") ? v : "");
 	else if (!strcmp(k, "sched_prev"))
 		snprintf(s->sched_prev, sizeof(s->sched_prev), "%s", strcmp(v, "-") ? v : "");
 	return 0;
@@ -138,7 +142,7 @@ static int parse_kv(struct st_iface *s, const char *k, const char *v)
 
 int state_read(const char *dir, struct rt_state *st, char *err, size_t errlen)
 {
-	char path[PATH_MAX], line[1024];
+	char path[PATH_MAX], line[2048];
 	FILE *f;
 	int lineno = 0;
 
@@ -240,11 +244,11 @@ int state_write(const char *dir, const struct rt_state *st, char *err, size_t er
 		fprintf(f,
 			"iface %s ifindex=%d id=%d role=%d mode=%d eff=%d xdp=%s tc=%s "
 			"xdp_prog=%u tc_prog=%u clsact_created=%d sched=%d sched_prev=%s "
-			"reason=%s\n",
+			"vlan_map=%d vlan_prev=%s reason=%s\n",
 			s->name, s->ifindex, s->id, s->role, s->mode, s->eff_mode,
 			plan_xdp_name(s->xdp), plan_tc_name(s->tc), s->xdp_prog_id, s->tc_prog_id,
 			s->clsact_created, s->sched, s->sched_prev[0] ? s->sched_prev : "-",
-			s->reason);
+			s->vlan_map, s->vlan_prev[0] ? s->vlan_prev : "-", s->reason);
 	}
 	if (fflush(f) != 0 || fsync(fileno(f)) < 0) {
 		ret = -errno;

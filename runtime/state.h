@@ -44,6 +44,8 @@ struct st_iface {
 	int clsact_created;  /* we created the clsact qdisc (netlink only) */
 	int sched;	     /* Nascar's scheduler is the root qdisc (sched.h) */
 	char sched_prev[48]; /* the root qdisc it replaced: "kind/handle" */
+	int vlan_map;	     /* we set this VLAN device's egress-qos-map */
+	char vlan_prev[512]; /* ... and what it was, "1:2,3:4" */
 	char reason[320];
 };
 

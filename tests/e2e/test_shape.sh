@@ -122,9 +122,15 @@ for mode in tc hybrid auto; do
 	assert_clean "$v: detach leaves no trace"
 done
 
-# negative control: the same bounds must reject a class at another rate
+# negative control: the same bounds must reject a class at another rate.
+# It is applied over a policy with the scheduler in place, so the re-apply
+# path (classes of our HTB replaced, not the HTB) is what sets the rate.
 v="shape-control-${CONTROL}mbit"
-if shape_policy "$v" tc "$CONTROL" && na "$RIG_DIR/$v.nfc" >/dev/null 2>&1; then
+shape_policy "$v-first" tc "$CLASS" && na "$RIG_DIR/$v-first.nfc" >/dev/null 2>&1 ||
+	bad "$v: the first apply"
+if shape_policy "$v" tc "$CONTROL" && out=$(na "$RIG_DIR/$v.nfc" 2>&1); then
+	ok "$v: re-applied over Nascar's scheduler"
+
 	up=$(measure)
 	if in_bounds "$up"; then
 		bad "$v: the bounds accept a ${CONTROL}mbit class ($(mbit "$up") Mbit/s): they cannot tell a wrong rate"
@@ -133,6 +139,6 @@ if shape_policy "$v" tc "$CONTROL" && na "$RIG_DIR/$v.nfc" >/dev/null 2>&1; then
 	fi
 	na detach >/dev/null 2>&1
 else
-	bad "$v: apply"
+	bad "$v: re-apply over Nascar's scheduler" "$out"
 fi
 apply_finish

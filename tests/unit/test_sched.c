@@ -58,7 +58,8 @@ static void decide(void)
 	sched_decide(&img, 0, 0, &sp);
 	CHECK(!sp.want && sp.nshaped == 0, "guest with police only: %d", sp.want);
 	sched_decide(&img, 1, 0, &sp);
-	CHECK(sp.want && !sp.split, "uplink rate alone still wants it; a virtual link is not split");
+	CHECK(sp.want && !sp.split,
+	      "uplink rate alone still wants it; a virtual link is not split");
 
 	/* egress keep: never */
 	image(&img, 1);
@@ -85,11 +86,9 @@ static void script(void)
 
 	image(&img, 1);
 	sched_decide(&img, 1, 1, &sp);
-	CHECK(sched_script(&img, &sp, "eth0", 1500, buf, sizeof(buf)) > 0, "script");
-	CHECK(has_line(buf, "qdisc replace dev eth0 root handle 4e43: htb default 2\n"), "%s",
-	      buf);
-	CHECK(has_line(buf, "classid 4e43:1 htb rate 100000000bit ceil 100000000bit\n"), "%s",
-	      buf);
+	CHECK(sched_script(&img, &sp, "eth0", 1500, 0, buf, sizeof(buf)) > 0, "script");
+	CHECK(has_line(buf, "qdisc replace dev eth0 root handle 4e43: htb default 2\n"), "%s", buf);
+	CHECK(has_line(buf, "classid 4e43:1 htb rate 100000000bit ceil 100000000bit\n"), "%s", buf);
 	/* control: priority 7 -> HTB prio 0, ceil the line rate */
 	CHECK(has_line(buf, "classid 4e43:100 htb rate "), "%s", buf);
 	CHECK(has_line(buf, "ceil 100000000bit prio 0 quantum 3028\n"), "%s", buf);
@@ -104,31 +103,36 @@ static void script(void)
 	/* with a line rate every leaf is a tbf that splits super-packets:
 	 * burst of two 1514-byte frames, queue of 100 ms at the rate (20 Mbit/s:
 	 * 250000 bytes) */
-	CHECK(has_line(buf, "parent 4e43:101 tbf rate 40000000bit burst 3028 limit 250000 mtu 1514"),
+	CHECK(has_line(buf,
+		       "parent 4e43:101 tbf rate 40000000bit burst 3028 limit 250000 mtu 1514"),
 	      "%s", buf);
 	CHECK(has_line(buf, "parent 4e43:2 tbf rate 200000000bit burst 3028 limit 1250000"), "%s",
 	      buf);
 
 	/* a line rate on a virtual link: FIFO leaves, bounded at the line rate */
 	sched_decide(&img, 1, 0, &sp);
-	CHECK(sched_script(&img, &sp, "eth0", 1500, buf, sizeof(buf)) > 0, "script");
+	CHECK(sched_script(&img, &sp, "eth0", 1500, 0, buf, sizeof(buf)) > 0, "script");
 	CHECK(has_line(buf, "parent 4e43:101 bfifo limit 250000\n"), "%s", buf);
 	CHECK(!has_line(buf, "tbf"), "%s", buf);
 
 	/* without a line rate: FIFO leaves, the shaped one bounded */
 	sched_decide(&img, 0, 0, &sp);
-	CHECK(sched_script(&img, &sp, "tap0", 1500, buf, sizeof(buf)) > 0, "script");
+	CHECK(sched_script(&img, &sp, "tap0", 1500, 0, buf, sizeof(buf)) > 0, "script");
 	CHECK(has_line(buf, "parent 4e43:101 bfifo limit 250000\n"), "%s", buf);
 	CHECK(has_line(buf, "parent 4e43:100 pfifo limit 1000\n"), "%s", buf);
 	CHECK(!has_line(buf, "tbf"), "%s", buf);
 
 	/* a slow class still queues two super-packets */
 	cls[1].val.rate = 1000000 / 8;
-	CHECK(sched_script(&img, &sp, "tap0", 1500, buf, sizeof(buf)) > 0, "script");
+	CHECK(sched_script(&img, &sp, "tap0", 1500, 0, buf, sizeof(buf)) > 0, "script");
 	CHECK(has_line(buf, "parent 4e43:101 bfifo limit 131072\n"), "%s", buf);
 
-	CHECK(sched_script(&img, &sp, "tap0", 1500, tiny, sizeof(tiny)) == -ENOSPC,
+	CHECK(sched_script(&img, &sp, "tap0", 1500, 0, tiny, sizeof(tiny)) == -ENOSPC,
 	      "a short buffer is refused");
+
+	/* an update of our own HTB: classes and leaves only */
+	CHECK(sched_script(&img, &sp, "tap0", 1500, 1, buf, sizeof(buf)) > 0, "update");
+	CHECK(!has_line(buf, "root handle") && has_line(buf, "classid 4e43:101 htb"), "%s", buf);
 }
 
 int main(void)
