@@ -65,6 +65,7 @@
 /* Debug knobs, set before load by the benchmarks only (dead code for the
  * verifier otherwise). */
 #define NASCAR_DBG_NO_CACHE 0x01 /* never reuse a flow-cache entry */
+#define NASCAR_DBG_NO_COUNT 0x02 /* no counter updates (bench: their cost) */
 const volatile __u32 nascar_debug = 0;
 
 /* ---- counters ---------------------------------------------------------- */
@@ -82,6 +83,8 @@ static __always_inline void cnt_one(void *map, __u32 idx, int what, __u64 bytes)
 static __always_inline void nascar_count(__u32 slot, __u32 ifid, __u32 rule, __u32 class_id,
 					 int what, __u64 bytes)
 {
+	if (nascar_debug & NASCAR_DBG_NO_COUNT)
+		return;
 	cnt_one(&nascar_istats, slot * NASCAR_MAX_IFACES + ifid, what, bytes);
 	if (rule < NASCAR_NRULES)
 		cnt_one(&nascar_fstats, slot * NASCAR_NRULES + rule, what, bytes);

@@ -97,13 +97,6 @@ static __always_inline int nascar_run(void *ctx, const int xdp)
 	ifc = bpf_map_lookup_elem(&nascar_ifaces, &ik);
 	if (!ifc)
 		return RET_PASS(xdp);
-	/* The decision is built in per-CPU scratch memory rather than on the
-	 * stack: the verifier forgets what is stored in map values, so the
-	 * many ways of reaching a decision merge into one state for the
-	 * code that acts on it (instead of multiplying its states). */
-	f = bpf_map_lookup_elem(&nascar_scratch, &zero);
-	if (!f)
-		return RET_PASS(xdp);
 	ifid = ifc->id & (NASCAR_MAX_IFACES - 1);
 	iflags = ifc->flags;
 
@@ -140,10 +133,16 @@ static __always_inline int nascar_run(void *ctx, const int xdp)
 	if (r == NP_OK && !(nascar_debug & NASCAR_DBG_NO_CACHE))
 		cv = bpf_map_lookup_elem(&nascar_flows, &pk.key);
 	if (cv && cv->generation == gen) {
-		*f = *cv;
+		/* A hit acts on the entry in place (no copy); only a route
+		 * refresh builds a new decision in scratch and stores it. */
+		f = cv;
 		if ((f->verdict == NASCAR_V_FORWARD ||
 		     (f->verdict == NASCAR_V_STACK && f->stack_reason != NASCAR_SR_RULE)) &&
 		    (now = bpf_ktime_get_coarse_ns()) - f->fib_ns > NASCAR_FIB_TTL_NS) {
+			f = bpf_map_lookup_elem(&nascar_scratch, &zero);
+			if (!f)
+				return RET_PASS(xdp);
+			*f = *cv;
 			rin.slot = slot;
 			rin.in_ifindex = ifindex;
 			rin.iflags = iflags;
@@ -170,6 +169,14 @@ static __always_inline int nascar_run(void *ctx, const int xdp)
 		struct nascar_class *cl;
 		__u32 k;
 
+		/* The decision is built in per-CPU scratch memory rather than
+		 * on the stack: the verifier forgets what is stored in map
+		 * values, so the many ways of reaching a decision merge into
+		 * one state for the code that acts on it (instead of
+		 * multiplying its states). */
+		f = bpf_map_lookup_elem(&nascar_scratch, &zero);
+		if (!f)
+			return RET_PASS(xdp);
 		if ((iflags & NASCAR_IF_ALLOW_SRC) && meta_rule == NASCAR_NO_RULE &&
 		    !nascar_allowed(slot, ifid, &pk)) {
 			nascar_count(slot, ifid, NASCAR_NO_RULE, NASCAR_NO_CLASS, CNT_SPOOF, len);
