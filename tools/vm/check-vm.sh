@@ -99,7 +99,7 @@ if [ "$ARCH" = arm64 ] && [ "$host_arch" != arm64 ]; then
 	QEMU=qemu-system-aarch64
 	CROSS=aarch64-linux-gnu-
 elif [ "$ARCH" = x86_64 ] && [ "$host_arch" = amd64 ]; then
-	apt_install qemu-system-x86 busybox-static cpio kmod binutils
+	apt_install qemu-system-x86 busybox-static cpio kmod binutils tcpdump
 	QEMU=qemu-system-x86_64
 	CROSS=
 elif [ "$ARCH" = arm64 ]; then
@@ -114,17 +114,26 @@ sh tools/deps.sh >/dev/null || die "tools/deps.sh failed"
 
 # ---- download: fetch a Debian package of $DEB_ARCH into the cache ---------
 
+# cached PKG: print the cached .deb of PKG for $DEB_ARCH, if there is one
+cached() {
+	local f
+	for f in "$vmdir/debs/${1}_"*"_${DEB_ARCH}.deb" "$vmdir/debs/${1}_"*_all.deb; do
+		[ -e "$f" ] && { echo "$f"; return 0; }
+	done
+	return 1
+}
+
 # fetch PKG: print the path of PKG's .deb for $DEB_ARCH (downloaded once)
 fetch() {
 	local p=$1 f
-	f=$(ls "$vmdir/debs/${p}_"*"_${DEB_ARCH}.deb" "$vmdir/debs/${p}_"*_all.deb 2>/dev/null | head -n1)
+	f=$(cached "$p")
 	if [ -z "$f" ]; then
 		(cd "$vmdir/debs" && apt-get download -qq "$p:$DEB_ARCH" >/dev/null 2>&1) || {
 			[ $apt_updated -eq 0 ] && [ "$(id -u)" -eq 0 ] && apt-get update -qq >/dev/null 2>&1
 			apt_updated=1
 			(cd "$vmdir/debs" && apt-get download -qq "$p:$DEB_ARCH" >/dev/null 2>&1)
 		} || return 1
-		f=$(ls "$vmdir/debs/${p}_"*"_${DEB_ARCH}.deb" "$vmdir/debs/${p}_"*_all.deb 2>/dev/null | head -n1)
+		f=$(cached "$p")
 	fi
 	[ -n "$f" ] && echo "$f"
 }
@@ -310,7 +319,7 @@ prefetch() {
 		pk=$(dpkg -S "$p" 2>/dev/null || dpkg -S "${p#/usr}" 2>/dev/null)
 		pk=$(echo "$pk" | grep -v '^diversion' | head -n1 | cut -d: -f1 | cut -d, -f1)
 		[ -n "$pk" ] || continue
-		ls "$vmdir/debs/${pk}_"*"_${DEB_ARCH}.deb" "$vmdir/debs/${pk}_"*_all.deb >/dev/null 2>&1 && continue
+		cached "$pk" >/dev/null && continue
 		want="$want $pk:$DEB_ARCH"
 	done
 	want=$(echo "$want" | tr ' ' '\n' | sort -u | tr '\n' ' ')
@@ -361,7 +370,8 @@ build_base() {
 	for c in iptables ip6tables iptables-save ip6tables-save iptables-restore ip6tables-restore; do
 		ln -sf xtables-nft-multi "$root/usr/sbin/$c"
 	done
-	for s in $(ls "$(find_src "/usr/lib/x86_64-linux-gnu")/xtables/"*.so 2>/dev/null); do
+	for s in "$(find_src "/usr/lib/x86_64-linux-gnu")/xtables/"*.so; do
+		[ -e "$s" ] || continue
 		add_file "$s" "/usr/lib/$TRIPLET/xtables/$(basename "$s")"
 		add_elf "$s" || return 1
 	done
@@ -391,6 +401,7 @@ build_base() {
 	done
 	cp "$kdir/lib/modules/$kver/"modules.{builtin,builtin.modinfo,order} "$root/usr/lib/modules/$kver/"
 	depmod -b "$root" "$kver" || return 1
+	# shellcheck disable=SC2086  # one module a line
 	printf '%s\n' $MODS >"$root/etc/nascar-vm/modules"
 	# etc
 	echo 'root:x:0:0:root:/root:/bin/bash' >"$root/etc/passwd"
@@ -427,7 +438,9 @@ if [ ! -f "$base" ] || [ "$(cat "$base.key" 2>/dev/null)" != "$key" ]; then
 	out=$(build_base 2>&1)
 	r=$?
 	echo "$out" | grep -v '^$' | sed "s/^/check-vm[$ARCH]: /"
-	[ $r -eq 0 ] && [ -f "$base" ] || die "cannot build the base image"
+	if [ $r -ne 0 ] || [ ! -f "$base" ]; then
+		die "cannot build the base image"
+	fi
 	say "base image $(du -h "$base" | cut -f1) in $(secs "$t0" "$(now)") s"
 fi
 
@@ -539,4 +552,5 @@ say "boot $b s (qemu start to init), tests $tt s, whole tier $(secs "$t_start" "
 say "console $console, kernel log $work/dmesg.log, instruction counts $work/insns.txt"
 finish
 }
+# shellcheck disable=SC2317  # finish exits; this is for a truncated read
 exit
