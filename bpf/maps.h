@@ -157,4 +157,24 @@ struct {
 	__type(value, struct nascar_flow_val);
 } nascar_scratch SEC(".maps");
 
+/* Private to the programs: per CPU, the interface last seen in each of
+ * NASCAR_IFCACHE buckets (ifindex modulo), copied from nascar_ifaces with
+ * the generation it was read under.  A slot's interfaces are only written
+ * while the slot is inactive and every switch takes a new generation, so a
+ * copy of the current generation is what nascar_ifaces holds; a hit spares
+ * the hash lookup. */
+#define NASCAR_IFCACHE 64
+struct nascar_ifcache_val {
+	__u32 ifindex;
+	__u32 generation;
+	struct nascar_iface ifc;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, NASCAR_IFCACHE);
+	__type(key, __u32);
+	__type(value, struct nascar_ifcache_val);
+} nascar_ifcache SEC(".maps");
+
 #endif /* NASCAR_BPF_MAPS_H */

@@ -53,6 +53,7 @@ static __always_inline int nascar_run(void *ctx, const int xdp)
 	struct __sk_buff *skb = ctx;
 	struct nascar_state *st;
 	struct nascar_iface *ifc;
+	struct nascar_ifcache_val *ic;
 	struct nascar_ifkey ik;
 	struct nascar_pkt pk;
 	struct nascar_flow_val *f, *cv;
@@ -60,7 +61,8 @@ static __always_inline int nascar_run(void *ctx, const int xdp)
 	struct bpf_fib_lookup fib;
 	void *data, *data_end;
 	__u32 zero = 0, slot, gen, ifid, ifindex, rule, meta_rule = NASCAR_NO_RULE;
-	__u8 iflags;
+	__u32 k0;
+	__u8 iflags, role;
 	__u64 len, now;
 	int r, have_nh = 0;
 
@@ -92,13 +94,23 @@ static __always_inline int nascar_run(void *ctx, const int xdp)
 	 * nothing has been switched to yet, so nothing is ours. */
 	if (!gen)
 		return RET_PASS(xdp);
-	ik.ifindex = ifindex;
-	ik.slot = slot;
-	ifc = bpf_map_lookup_elem(&nascar_ifaces, &ik);
-	if (!ifc)
+	k0 = ifindex & (NASCAR_IFCACHE - 1);
+	ic = bpf_map_lookup_elem(&nascar_ifcache, &k0);
+	if (!ic)
 		return RET_PASS(xdp);
-	ifid = ifc->id & (NASCAR_MAX_IFACES - 1);
-	iflags = ifc->flags;
+	if (ic->ifindex != ifindex || ic->generation != gen) {
+		ik.ifindex = ifindex;
+		ik.slot = slot;
+		ifc = bpf_map_lookup_elem(&nascar_ifaces, &ik);
+		if (!ifc)
+			return RET_PASS(xdp);
+		ic->ifc = *ifc;
+		ic->ifindex = ifindex;
+		ic->generation = gen;
+	}
+	ifid = ic->ifc.id & (NASCAR_MAX_IFACES - 1);
+	iflags = ic->ifc.flags;
+	role = ic->ifc.role;
 
 	if (!xdp && skb->vlan_present) {
 		/* The tag was taken off into the skb (on receive, before TC):
@@ -263,7 +275,7 @@ static __always_inline int nascar_run(void *ctx, const int xdp)
 		 * partial: on a guest's tap, or where the runtime says the
 		 * sender may offload checksums (a veth), check and complete. */
 		int csum_walk = (iflags & NASCAR_IF_XDP_NATIVE) &&
-				((iflags & NASCAR_IF_CSUM_FIX) || ifc->role == NASCAR_ROLE_GUEST) &&
+				((iflags & NASCAR_IF_CSUM_FIX) || role == NASCAR_ROLE_GUEST) &&
 				(pk.proto == IPPROTO_TCP || pk.proto == IPPROTO_UDP);
 
 		/* what XDP cannot take goes on to TC (or the stack): a route
