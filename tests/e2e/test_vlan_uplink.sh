@@ -9,7 +9,8 @@
 # modes tc, hybrid and auto: UDP from the guest crosses with its own
 # address, on Nascar's fast path, and leaves tagged with PCP = its class's
 # priority (5; tcpdump -e on srv's parent device); detach puts the VLAN
-# device's egress-qos-map back as it was.
+# device's egress-qos-map back as it was.  Control: with `egress keep` the
+# device is left alone and the PCP is the kernel's default, 0.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 set -u
 RIG_PREFIX=${RIG_PREFIX:-nvu$$}
@@ -37,11 +38,16 @@ rig_exec srv ethtool -K eth0 gro on >/dev/null 2>&1
 qosmap() { rig_exec gw ip -d link show dev eth0.100 | grep -o 'egress-qos-map {[^}]*}'; }
 map0=$(qosmap)
 
-for mode in tc hybrid auto; do
-	v="vlan-uplink-$mode"
+# the last round is the control: with egress keep Nascar leaves the VLAN
+# device alone, and the frames leave with the kernel's default PCP 0
+for mode in tc hybrid auto keep; do
+	v="vlan-uplink-$mode" egress="" want=5
+	if [ "$mode" = keep ]; then
+		mode=tc egress="egress keep;" want=0 v="vlan-uplink-control-egress-keep"
+	fi
 	cat >"$RIG_DIR/$v.nflow" <<EOP
 interface tap0 { role guest; mode $mode; allow-src $RIG_VM_IP4; }
-interface eth0.100 { role uplink; mode $mode; }
+interface eth0.100 { role uplink; mode $mode; $egress }
 class ctl { priority 5; }
 flow up { from $RIG_VM_IP4; to $VIP; class ctl; }
 flow back { in eth0.100; to $RIG_VM_IP4; class ctl; }
@@ -52,14 +58,15 @@ EOP
 	ok "$v: apply"
 	rig_exec vm ping -q -c 1 -W 2 "$VIP" >/dev/null 2>&1
 	# capture on srv's parent device while the guest sends
-	rig_bg cap rig_exec srv timeout 15 tcpdump -e -n -l -c 3 -i eth0 "vlan 100 and udp port 7400"
-	sleep 1.5
+	rig_bg cap rig_exec srv timeout 30 tcpdump -Z root -e -n -l -c 3 -i eth0 "vlan 100 and udp"
+	rig_wait_for 10 grep -q "listening on" "$RIG_DIR/cap.log"
 	check "$v: udp: the server sees the guest's address" peer_is "$RIG_VM_IP4" udp "$VIP" 7399
 	rig_bg_stop cap 2
 	n=$(fast_pkts up)
 	check "$v: ... on Nascar's fast path ($n packets)" test "${n:-0}" -gt 0
 	pcp=$(grep -o 'vlan 100, p [0-9]' "$RIG_DIR/cap.log" | head -n 1 | awk '{ print $4 }')
-	check "$v: the frames leave tagged with PCP ${pcp:-?} (the class priority, 5)" test "${pcp:-x}" = 5
+	check "$v: the frames leave tagged with PCP ${pcp:-?} (want $want)" test "${pcp:-x}" = "$want" ||
+		sed 's/^/  tcpdump: /' "$RIG_DIR/cap.log" | head -n 8
 	na detach >/dev/null 2>&1
 	check "$v: detach" test $? -eq 0
 	check "$v: ... puts the egress-qos-map back ($(qosmap))" test "$(qosmap)" = "$map0"
