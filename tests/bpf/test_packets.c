@@ -182,15 +182,31 @@ static void t_cache_hit_refresh(struct env *e)
 	struct run r;
 	int ok = 1;
 
-	s.sport = 40001;
-	len = build_pkt(&s, pkt);
-	EXPECT(!run_xdp(e, e->ifx[0], pkt, len, &r) && r.retval == XDP_REDIRECT);
-	EXPECT(!flow_entry(e, pkt, e->ifx[0], &fv0));
-	sh("ip neigh replace 10.0.0.10 lladdr 02:00:00:00:01:99 dev nsc1 nud permanent");
-	EXPECT(!run_xdp(e, e->ifx[0], pkt, len, &r) && r.retval == XDP_REDIRECT);
-	EXPECT(!memcmp(r.out, MAC_10, 6)); /* hit: no FIB lookup */
-	EXPECT(!flow_entry(e, pkt, e->ifx[0], &fv1));
-	EXPECT(fv1.fib_ns == fv0.fib_ns);
+	/* The hit must come within NASCAR_FIB_TTL_NS of the first packet, and
+	 * `ip neigh replace` runs in between: under emulation (the VM tier)
+	 * that can take longer, so a too slow round is tried again with a new
+	 * flow (at most 3 rounds; the last one is judged whatever its time). */
+	for (int round = 0; round < 3; round++) {
+		struct timespec t0, t1;
+		long long ns;
+
+		s.sport = (__u16)(40001 + round);
+		len = build_pkt(&s, pkt);
+		sh("ip neigh replace 10.0.0.10 lladdr 02:00:00:00:01:0a dev nsc1 nud permanent");
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		EXPECT(!run_xdp(e, e->ifx[0], pkt, len, &r) && r.retval == XDP_REDIRECT);
+		EXPECT(!flow_entry(e, pkt, e->ifx[0], &fv0));
+		sh("ip neigh replace 10.0.0.10 lladdr 02:00:00:00:01:99 dev nsc1 nud permanent");
+		EXPECT(!run_xdp(e, e->ifx[0], pkt, len, &r) && r.retval == XDP_REDIRECT);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		ns = (t1.tv_sec - t0.tv_sec) * 1000000000LL + (t1.tv_nsec - t0.tv_nsec);
+		if (ns < (long long)NASCAR_FIB_TTL_NS * 8 / 10 || round == 2) {
+			EXPECT(!memcmp(r.out, MAC_10, 6)); /* hit: no FIB lookup */
+			EXPECT(!flow_entry(e, pkt, e->ifx[0], &fv1));
+			EXPECT(fv1.fib_ns == fv0.fib_ns);
+			break;
+		}
+	}
 	usleep((NASCAR_FIB_TTL_NS / 1000) + 60000);
 	EXPECT(!run_xdp(e, e->ifx[0], pkt, len, &r) && r.retval == XDP_REDIRECT);
 	EXPECT(!memcmp(r.out, newmac, 6)); /* route looked up again */

@@ -486,6 +486,15 @@ rig_median() {
 		if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
 }
 
+# rig_kernel_at_least MAJOR MINOR: the running kernel is that version or newer
+# (tcx needs 6.6, the netdev netlink family 6.3; Debian 12 runs 6.1).
+rig_kernel_at_least() {
+	local maj min
+	maj=$(uname -r | cut -d. -f1)
+	min=$(uname -r | cut -d. -f2)
+	[ "$maj" -gt "$1" ] || { [ "$maj" -eq "$1" ] && [ "$min" -ge "$2" ]; }
+}
+
 # rig_need_root_tools: exit 77 (skip) unless root with the tools the rig uses.
 rig_need_root_tools() {
 	local t

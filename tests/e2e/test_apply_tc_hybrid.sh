@@ -71,8 +71,17 @@ variant() { # variant NAME MODE TCKIND [ENV...]
 	check "$v: kernel path after detach" peer_is "$RIG_GW_ETH_IP4" tcp "$RIG_SRV_IP4" 7100
 }
 
-variant tc-tcx tc tcx
+# tcx links exist from Linux 6.6 on (Debian 12's 6.1 has the netlink path only)
+if rig_kernel_at_least 6 6; then
+	variant tc-tcx tc tcx
+else
+	echo "SKIP: tc-tcx (no tcx before Linux 6.6; $(uname -r))"
+fi
 variant tc-netlink tc netlink NASCAR_NO_TCX=1
-variant hybrid-tcx hybrid/tc tcx
+if rig_kernel_at_least 6 6; then
+	variant hybrid-tcx hybrid/tc tcx
+else
+	echo "SKIP: hybrid-tcx (no tcx before Linux 6.6; $(uname -r))"
+fi
 variant hybrid-netlink hybrid/tc netlink NASCAR_NO_TCX=1
 apply_finish
