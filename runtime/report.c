@@ -235,13 +235,15 @@ static void check_devices(const struct rt_bpf *b, const struct rt_state *st,
 
 		if (s->ifindex <= 0 || bpf_map_lookup_elem(b->map[M_IFACES], &k, &v) < 0)
 			continue;
-		if (probe_dev(s->name, &d) < 0 || d.kind == DEV_TAP || (v.flags & NASCAR_IF_NO_XDP_TX))
+		if (probe_dev(s->name, &d) < 0 || d.kind == DEV_TAP ||
+		    (v.flags & NASCAR_IF_NO_XDP_TX))
 			continue;
 		if (d.xdp_known && d.ndo_xmit)
 			continue;
 		problem(p,
 			"%s no longer takes native XDP redirects (%s), but the policy in force was "
-			"applied when it did: native XDP redirects into it are dropped by the kernel; "
+			"applied when it did: native XDP redirects into it are dropped by the "
+			"kernel; "
 			"apply the policy again, and XDP hands those packets to TC",
 			s->name,
 			d.kind == DEV_VETH ? "a veth takes them only while its peer has GRO on or "
@@ -337,7 +339,8 @@ int cmd_status(struct rt_opts *o)
 			       plan_mode_name(s->mode), plan_mode_name(s->eff_mode),
 			       plan_xdp_name(l->xdp), l->xid, plan_tc_name(l->tc), l->tid);
 			json_str(stdout, s->reason);
-			printf(",\"scheduler\":%s,\"scheduler_replaced\":", s->sched ? "true" : "false");
+			printf(",\"scheduler\":%s,\"scheduler_replaced\":",
+			       s->sched ? "true" : "false");
 			json_str(stdout, s->sched_prev);
 			printf("}");
 		} else {
@@ -515,7 +518,6 @@ static const char *const cnames[] = {"xdp_pkts",    "xdp_bytes",    "tc_pkts",	 
 
 /* ---- the egress scheduler's classes (sched.h) ---------------------------- */
 
-
 static void sched_class_name(char *buf, size_t len, __u32 minor)
 {
 	if (minor == NASCAR_SCHED_MINOR_ROOT)
@@ -567,7 +569,8 @@ static void print_sched(int json)
 				       "\"drops\":%llu,\"overlimits\":%llu,\"backlog_bytes\":%llu,"
 				       "\"backlog_packets\":%llu}",
 				       id, (unsigned long long)cls[j].bytes,
-				       (unsigned long long)cls[j].pkts, (unsigned long long)cls[j].drops,
+				       (unsigned long long)cls[j].pkts,
+				       (unsigned long long)cls[j].drops,
 				       (unsigned long long)cls[j].overlimits,
 				       (unsigned long long)cls[j].backlog_bytes,
 				       (unsigned long long)cls[j].backlog_pkts);
