@@ -56,8 +56,11 @@ sleep 0.3
 got=$(rig_udp_count srv 7500)
 check "reapply: 4 switches under a running stream, no loss ($got of 1500)" test "$got" -eq 1500
 check "reapply: generation went $g0 -> $(gen)" test "$(gen)" -eq $((g0 + 4))
+# the flow is on the fast path in the last generation too (sent after the
+# switches: under emulation the stream can end before the last one)
+rig_udp_send vm "$RIG_SRV_IP4" 7500 20
 n=$(fast_pkts udp4)
-check "reapply: the stream stayed on the fast path ($n in the last generation)" test "${n:-0}" -gt 0
+check "reapply: the stream stayed on the fast path ($n in the last generation)" test "${n:-0}" -ge 20
 
 # interfaces added and removed
 out=$(na "$RIG_DIR/D.nfc" 2>&1)
