@@ -544,7 +544,7 @@ static int restore_vlan(struct st_iface *s)
 	for (char *c = prev; *c; c++)
 		if (*c == ',')
 			*c = ' ';
-	if (sched_vlan_restore(s->name, prev, NULL, err, sizeof(err)) < 0) {
+	if (sched_vlan_restore(s->name, prev, err, sizeof(err)) < 0) {
 		pr_warn("%s: %s", s->name, err);
 		return -1;
 	}

@@ -420,27 +420,32 @@ static const struct rt_state *stats_st; /* cmd_stats' state, for the two below *
 static const struct nfc_image *stats_img;
 
 /* Drops of one HTB class summed over every interface with our scheduler. */
-static __u64 sched_drops(__u32 minor)
+/* Drops of each Nascar class's HTB class, summed over every interface
+ * with our scheduler: one `tc` run per interface, not per class. */
+static void sched_drops(__u64 drops[NASCAR_MAX_CLASSES])
 {
 	static struct sched_class cls[NASCAR_MAX_CLASSES + 8];
-	__u64 sum = 0;
 
+	memset(drops, 0, NASCAR_MAX_CLASSES * sizeof(drops[0]));
 	for (size_t i = 0; stats_st && i < stats_st->nifaces; i++) {
 		int n;
 
 		if (!stats_st->ifaces[i].sched)
 			continue;
 		n = sched_classes(stats_st->ifaces[i].name, cls, sizeof(cls) / sizeof(cls[0]));
-		for (int j = 0; j < n; j++)
-			if (cls[j].minor == minor)
-				sum += cls[j].drops;
+		for (int j = 0; j < n; j++) {
+			__u32 id = cls[j].minor - NASCAR_SCHED_MINOR_CLASS0;
+
+			if (cls[j].minor >= NASCAR_SCHED_MINOR_CLASS0 && id < NASCAR_MAX_CLASSES)
+				drops[id] += cls[j].drops;
+		}
 	}
-	return sum;
 }
 
 static int take_snap(struct rt_opts *o, struct rt_bpf *b, struct nfc_image *img, int have_img,
 		     struct snap *s)
 {
+	static __u64 shaper_drops[NASCAR_MAX_CLASSES];
 	__u32 k = 0, slot;
 	size_t cap, nflows, nclasses, nifaces;
 
@@ -476,6 +481,7 @@ static int take_snap(struct rt_opts *o, struct rt_bpf *b, struct nfc_image *img,
 			r->cls = img->classes[f->rule.class_id].name;
 		sum_counters(b->map[M_FSTATS], slot * NASCAR_NRULES + rule, &r->c);
 	}
+	sched_drops(shaper_drops);
 	for (size_t i = 0; i < nclasses; i++) {
 		struct row *r = &s->rows[s->n++];
 
@@ -490,7 +496,7 @@ static int take_snap(struct rt_opts *o, struct rt_bpf *b, struct nfc_image *img,
 		sum_counters(b->map[M_CSTATS], slot * NASCAR_MAX_CLASSES + (__u32)i, &r->c);
 		/* a shaped class's packets that waited too long in Nascar's
 		 * scheduler count as policed too (nflow version 2) */
-		r->c.police_pkts += sched_drops(NASCAR_SCHED_MINOR_CLASS0 + (__u32)i);
+		r->c.police_pkts += i < NASCAR_MAX_CLASSES ? shaper_drops[i] : 0;
 	}
 	for (size_t i = 0; i < nifaces; i++) {
 		struct row *r = &s->rows[s->n++];

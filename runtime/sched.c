@@ -539,15 +539,13 @@ int sched_vlan_map(const char *dev, const struct nfc_image *img, int with_sched,
 	return n ? vlan_set(dev, pairs, n, err, errlen) : 0;
 }
 
-int sched_vlan_restore(const char *dev, const char *prev, const struct nfc_image *img, char *err,
-		       size_t errlen)
+int sched_vlan_restore(const char *dev, const char *prev, char *err, size_t errlen)
 {
 	char pairs[8 + 32][32], cur[512];
 	size_t n = 0;
 	char *tok, *save = NULL, *copy;
 	int rc = vlan_current_map(dev, cur, sizeof(cur), err, errlen);
 
-	(void)img;
 	if (rc < 0)
 		return rc;
 	/* every key there now back to what it was, 0 (no mapping) if none */

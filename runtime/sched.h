@@ -92,8 +92,7 @@ int sched_prune(const char *dev, const struct nfc_image *img, char *err, size_t 
  */
 int sched_vlan_map(const char *dev, const struct nfc_image *img, int with_sched, char *prev,
 		   size_t prevlen, char *err, size_t errlen);
-int sched_vlan_restore(const char *dev, const char *prev, const struct nfc_image *img, char *err,
-		       size_t errlen);
+int sched_vlan_restore(const char *dev, const char *prev, char *err, size_t errlen);
 
 /* Runs tc with args (NULL-terminated after "tc"), input on its stdin if
  * not NULL, output (stdout and stderr) into out.  Returns tc's exit

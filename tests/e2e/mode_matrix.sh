@@ -29,15 +29,6 @@ MODES=${MATRIX_MODES:-xdp tc hybrid auto}
 # a split, reset or checksum-broken connection moves (next to) nothing
 MIN_BPS=${MATRIX_MIN_BPS:-20000000}
 
-# genl_has_netdev: the kernel says whether a device takes native XDP
-# redirects now (netdev netlink, Linux 6.3+)
-genl_has_netdev() {
-	local maj min
-	maj=$(uname -r | cut -d. -f1)
-	min=$(uname -r | cut -d. -f2)
-	[ "$maj" -gt 6 ] || { [ "$maj" -eq 6 ] && [ "$min" -ge 3 ]; }
-}
-
 # csum_errors NS: TCP + UDP InCsumErrors of the namespace
 csum_errors() {
 	rig_exec "$1" cat /proc/net/snmp | awk '
@@ -70,7 +61,7 @@ refusal() {
 	[ "$1" = xdp ] || return 0
 	if [ "$GUEST" = on ]; then
 		echo "the tap has TSO on"
-	elif [ "$2" = off ] || ! genl_has_netdev; then
+	elif [ "$2" = off ] || ! rig_kernel_at_least 6 3; then
 		echo "mode xdp cannot forward to eth0"
 	fi
 }

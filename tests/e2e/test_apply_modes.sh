@@ -28,14 +28,6 @@ traffic() { # traffic NAME
 	done
 }
 
-# genl_has_netdev: the kernel has the netdev netlink family (Linux 6.3+).
-genl_has_netdev() {
-	local maj min
-	maj=$(uname -r | cut -d. -f1)
-	min=$(uname -r | cut -d. -f2)
-	[ "$maj" -gt 6 ] || { [ "$maj" -eq 6 ] && [ "$min" -ge 3 ]; }
-}
-
 case_mode() { # case_mode LINK OFFLOAD MODE[/UPMODE] EXPECT-REGEX [srv-gro-off]
 	local link=$1 off=$2 mode=$3 want=$4 v="$1-$2-${3/\//-}${5:+-$5}" out tso
 	if ! rig_up "$link" --offload "$off"; then
@@ -71,11 +63,11 @@ case_mode() { # case_mode LINK OFFLOAD MODE[/UPMODE] EXPECT-REGEX [srv-gro-off]
 # explicit xdp: native on the tap (with the guest's TSO on, or where the
 # kernel cannot tell whether eth0 takes native redirects, mode xdp is
 # refused: test_mode_matrix_*.sh)
-genl_has_netdev && case_mode tap off xdp 'xdp \(xdp native\): the policy says xdp'
+rig_kernel_at_least 6 3 && case_mode tap off xdp 'xdp \(xdp native\): the policy says xdp'
 # auto on the rig: eth0 is a veth.  With GRO on at its peer it takes native
 # XDP redirects (the kernel says so from 6.3 on): native XDP + TC on the tap;
 # with GRO off there, or when the kernel cannot tell, TC alone.
-if genl_has_netdev; then
+if rig_kernel_at_least 6 3; then
 	case_mode tap on auto 'hybrid \(xdp native \+ tc (tcx|netlink)\): tap with TSO on, tx checksum on: native XDP forwards'
 	case_mode tap off auto 'hybrid \(xdp native \+ tc (tcx|netlink)\): tap with TSO and tx checksum off'
 	case_mode tap on auto 'tc \(tc (tcx|netlink)\): tap with TSO on, tx checksum on, but veth eth0 does not take native XDP redirects now' srv-gro-off
