@@ -120,6 +120,7 @@ size_t build_pkt(const struct pktspec *s, __u8 *buf);
 int ip4_csum_ok(const __u8 *ip);
 int l4_csum_ok(const __u8 *frame, size_t len); /* TCP/UDP/ICMP(v6) of an eth frame */
 void parse_mac(const char *s, __u8 mac[6]);
+int neigh_set4(const char *dev, const char *addr, const __u8 mac[6]); /* 0 or -errno */
 int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 int test_packets(struct env *e);
