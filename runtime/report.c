@@ -419,7 +419,6 @@ static double now_s(void)
 static const struct rt_state *stats_st; /* cmd_stats' state, for the two below */
 static const struct nfc_image *stats_img;
 
-/* Drops of one HTB class summed over every interface with our scheduler. */
 /* Drops of each Nascar class's HTB class, summed over every interface
  * with our scheduler: one `tc` run per interface, not per class. */
 static void sched_drops(__u64 drops[NASCAR_MAX_CLASSES])

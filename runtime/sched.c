@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <time.h>
 #include <unistd.h>
 #include <sys/types.h>
@@ -38,10 +39,59 @@ static int shaped(const struct nascar_class *c)
 	return c->rate && !(c->flags & NASCAR_CLASS_POLICE);
 }
 
+/* -1: not probed yet; tests pin it with sched_fair_queueing_force() */
+static int fq_codel_ok = -1;
+
+void sched_fair_queueing_force(int on)
+{
+	fq_codel_ok = on;
+}
+
+/*
+ * Can this kernel make an fq_codel qdisc (built in, or a module it loads on
+ * demand)?  Asked the only way that is sure: a child in a network namespace
+ * of its own puts one on its loopback device, so no device of the host is
+ * touched.  No root (unshare fails): no.
+ */
+int sched_fair_queueing(void)
+{
+	int status;
+	pid_t pid;
+
+	if (fq_codel_ok >= 0)
+		return fq_codel_ok;
+	fq_codel_ok = 0;
+	pid = fork();
+	if (pid < 0)
+		return 0;
+	if (pid == 0) {
+		static const char *const argv[] = {"tc", "qdisc", "add",      "dev",
+						   "lo", "root",  "fq_codel", NULL};
+		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+		if (null >= 0) {
+			dup2(null, 1);
+			dup2(null, 2);
+		}
+		if (unshare(CLONE_NEWNET) < 0)
+			_exit(1);
+		execvp("tc", (char *const *)argv);
+		execv("/usr/sbin/tc", (char *const *)argv);
+		execv("/sbin/tc", (char *const *)argv);
+		_exit(127);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return 0;
+	fq_codel_ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+	return fq_codel_ok;
+}
+
 void sched_decide(const struct nfc_image *img, size_t i, int real_link, struct sched_plan *sp)
 {
 	const struct nfc_ifqos *q = img->ifqos ? &img->ifqos[i] : NULL;
 	char r[32];
+	const char *within;
 
 	memset(sp, 0, sizeof(*sp));
 	sp->egress = q ? q->egress : NASCAR_EGRESS_AUTO;
@@ -53,20 +103,26 @@ void sched_decide(const struct nfc_image *img, size_t i, int real_link, struct s
 			 "egress keep: its qdisc is left alone (priorities reach it as "
 			 "skb->priority%s)",
 			 sp->nshaped ? "; shaped classes are policed on the way out" : "");
-	} else if (sp->line_rate) {
-		sp->want = 1;
-		sp->split = real_link;
+		return;
+	}
+	if (!sp->line_rate && !sp->nshaped)
+		return;
+	sp->want = 1;
+	sp->split = sp->line_rate && real_link;
+	sp->fq = !sp->split && sched_fair_queueing();
+	within = sp->split ? "; one queue a class (tbf, super-packets split)"
+		 : sp->fq  ? "; fair queueing within a class (fq_codel)"
+			   : "; one FIFO a class (this kernel has no fq_codel)";
+	if (sp->line_rate) {
 		rate_text(r, sizeof(r), sp->line_rate);
 		snprintf(sp->why, sizeof(sp->why),
 			 "Nascar's scheduler: at most %s, by class priority%s%s", r,
-			 sp->nshaped ? ", shaped classes delayed to their rates" : "",
-			 real_link ? ", super-packets split" : "");
-	} else if (sp->nshaped) {
-		sp->want = 1;
+			 sp->nshaped ? ", shaped classes delayed to their rates" : "", within);
+	} else {
 		snprintf(sp->why, sizeof(sp->why),
-			 "Nascar's scheduler: %d shaped class%s delayed to %s rate%s here",
+			 "Nascar's scheduler: %d shaped class%s delayed to %s rate%s here%s",
 			 sp->nshaped, sp->nshaped == 1 ? "" : "es",
-			 sp->nshaped == 1 ? "its" : "their", sp->nshaped == 1 ? "" : "s");
+			 sp->nshaped == 1 ? "its" : "their", sp->nshaped == 1 ? "" : "s", within);
 	}
 }
 
@@ -102,15 +158,46 @@ static void put(struct sbuf *s, const char *fmt, ...)
 		s->used += (size_t)n;
 }
 
+/*
+ * fq_codel's target delay for a queue drained at rate: 5 ms (its default),
+ * or the time two super-packets take at that rate when that is longer (at
+ * 20 Mbit/s one 64 KB frame alone takes 26 ms: a smaller target would drop
+ * TCP's super-packets for being large, not for a standing queue), at most
+ * half of SCHED_BOUND_MS.
+ */
+static unsigned int codel_target_us(__u64 rate)
+{
+	__u64 us = 2 * GSO_MAX * 1000000 / (rate ? rate : 1);
+
+	if (us < 5000)
+		us = 5000;
+	if (us > SCHED_BOUND_MS * 1000 / 2)
+		us = SCHED_BOUND_MS * 1000 / 2;
+	return (unsigned int)us;
+}
+
 /* The leaf under class minor: tbf splitting super-packets on a real link
- * with a line rate, else a FIFO, bounded when a rate of ours can make
- * packets wait. */
-static void leaf(struct sbuf *s, const char *dev, unsigned int minor, __u64 ceil, int line,
+ * with a line rate; else fq_codel where the kernel has it (fair between
+ * the flows of one class), or a FIFO; bounded when a rate of ours can make
+ * packets wait.  fq_codel counts memory as the skbs' true size (a 64 KB
+ * super-packet from a tap is some 2 KB more than its length), so its
+ * memory_limit gets 16 KB over the FIFO's byte limit to hold the same two
+ * super-packets; CoDel keeps its standing queue near the target anyway. */
+static void leaf(struct sbuf *s, const char *dev, unsigned int minor, __u64 ceil, int line, int fq,
 		 int bounded, int mtu)
 {
 	unsigned int frame = (unsigned int)(mtu > 0 ? mtu : 1500) + 14;
 
-	if (line)
+	if (!line && fq && bounded)
+		put(s,
+		    "qdisc replace dev %s parent %x:%x fq_codel limit 10240 memory_limit %llu "
+		    "target %uus interval %uus\n",
+		    dev, NASCAR_SCHED_MAJOR, minor, (unsigned long long)queue_limit(ceil) + 16384,
+		    codel_target_us(ceil), SCHED_BOUND_MS * 1000);
+	else if (!line && fq)
+		put(s, "qdisc replace dev %s parent %x:%x fq_codel\n", dev, NASCAR_SCHED_MAJOR,
+		    minor);
+	else if (line)
 		put(s,
 		    "qdisc replace dev %s parent %x:%x tbf rate %llubit burst %u limit %llu "
 		    "mtu %u\n",
@@ -152,7 +239,7 @@ int sched_script(const struct nfc_image *img, const struct sched_plan *sp, const
 	    dev, NASCAR_SCHED_MAJOR, NASCAR_SCHED_MINOR_ROOT, NASCAR_SCHED_MAJOR,
 	    NASCAR_SCHED_MINOR_DEFAULT, (unsigned long long)(share * 8),
 	    (unsigned long long)(top * 8), quantum);
-	leaf(&s, dev, NASCAR_SCHED_MINOR_DEFAULT, top, line, sp->line_rate != 0, mtu);
+	leaf(&s, dev, NASCAR_SCHED_MINOR_DEFAULT, top, line, sp->fq, sp->line_rate != 0, mtu);
 	for (size_t c = 0; c < img->nclasses; c++) {
 		const struct nascar_class *v = &img->classes[c].val;
 		unsigned int minor = NASCAR_SCHED_MINOR_CLASS0 + (unsigned int)c;
@@ -174,7 +261,7 @@ int sched_script(const struct nfc_image *img, const struct sched_plan *sp, const
 			    minor, (unsigned long long)(rate * 8), (unsigned long long)(ceil * 8),
 			    7u - (v->priority & 7), quantum);
 		}
-		leaf(&s, dev, minor, ceil, line, shaped(v) || sp->line_rate, mtu);
+		leaf(&s, dev, minor, ceil, line, sp->fq, shaped(v) || sp->line_rate, mtu);
 	}
 	return s.over ? -ENOSPC : (int)s.used;
 }
@@ -385,6 +472,46 @@ static __u64 tc_size(const char *s)
 }
 
 /*
+ * An HTB class counts only the packets its leaf refused on enqueue; a leaf
+ * that drops later (fq_codel: CoDel on dequeue, or the fattest flow's
+ * packets on overflow) counts them in its own statistics.  Every leaf's
+ * own count includes what it refused, so the larger of the two is the
+ * class's drops.
+ *   qdisc fq_codel 8003: parent 4e43:101 limit 10240p flows 1024 ...
+ *    Sent 123 bytes 4 pkt (dropped 0, overlimits 0 requeues 0)
+ */
+static void leaf_drops(const char *dev, struct sched_class *cls, size_t n, char *buf, size_t len)
+{
+	const char *args[] = {"-s", "qdisc", "show", "dev", dev, NULL};
+	struct sched_class *c = NULL;
+	char *line, *save = NULL;
+
+	if (sched_run_tc(args, NULL, buf, len) != 0)
+		return;
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		unsigned int major, minor;
+		unsigned long long a, b, d;
+		char kind[32], handle[16];
+
+		if (!strncmp(line, "qdisc ", 6)) {
+			c = NULL;
+			if (sscanf(line, "qdisc %31s %15s parent %x:%x", kind, handle, &major,
+				   &minor) != 4 ||
+			    major != NASCAR_SCHED_MAJOR)
+				continue;
+			for (size_t i = 0; i < n && !c; i++)
+				if (cls[i].minor == minor)
+					c = &cls[i];
+		} else if (c && sscanf(line, " Sent %llu bytes %llu pkt (dropped %llu", &a, &b,
+				       &d) == 3) {
+			if (d > c->drops)
+				c->drops = d;
+			c = NULL;
+		}
+	}
+}
+
+/*
  * `tc -s class show` (iproute2 6.1 prints no JSON for classes):
  *   class htb 4e43:100 parent 4e43:1 leaf 8001: prio 0 rate ...
  *    Sent 123 bytes 4 pkt (dropped 0, overlimits 0 requeues 0)
@@ -427,6 +554,7 @@ int sched_classes(const char *dev, struct sched_class *out, size_t max)
 			c->backlog_pkts = strtoull(bp, NULL, 10);
 		}
 	}
+	leaf_drops(dev, out, n, buf, sizeof(buf));
 	return (int)n;
 }
 

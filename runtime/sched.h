@@ -19,9 +19,13 @@
  * in the class's drops.  With a line rate on a real link (a NIC) each leaf
  * is a tbf that splits GSO super-packets on enqueue, so a control packet
  * never waits behind a 64 KB frame on the wire (5 ms at 100 Mbit/s);
- * elsewhere leaves are FIFOs: a virtual device (veth, tap) has no wire to
- * serialise on, and splitting there only costs CPU in the sender's thread
- * (measured on the rig: control p50 under bulk 292 us split, 123 us not).
+ * elsewhere a virtual device (veth, tap) has no wire to serialise on, and
+ * splitting there only costs CPU in the sender's thread (measured on the
+ * rig: control p50 under bulk 292 us split, 123 us not), so leaves are
+ * fq_codel where the kernel has it (flows of one class share it fairly,
+ * CoDel keeps the standing queue short; probed, since this project's
+ * build machine has no fq_codel and Debian's kernel has it as a module)
+ * and FIFOs where it has not.
  *
  * The qdiscs are installed with iproute2's `tc -batch` (one process, the
  * same syntax an operator reads in `tc qdisc show`, and the rate tables
@@ -44,12 +48,17 @@ struct sched_plan {
 	__u64 line_rate; /* bytes per second, 0 when the policy gives none */
 	int nshaped;	 /* classes with a rate and no police */
 	int split;	 /* split GSO super-packets (a real link with a line rate) */
+	int fq;		 /* fq_codel leaves (not split, and the kernel has it) */
 	char why[256];	 /* one clause for apply's output */
 };
 
 /* Interface i of img: does it get the scheduler?  real_link: the device is
  * a NIC (its frames are serialised on a wire). */
 void sched_decide(const struct nfc_image *img, size_t i, int real_link, struct sched_plan *sp);
+/* 1 when this kernel can make fq_codel qdiscs (probed once, see sched.c);
+ * _force pins the answer (unit tests). */
+int sched_fair_queueing(void);
+void sched_fair_queueing_force(int on);
 
 /* The `tc -batch` script that installs it on dev, or updates it when ours
  * is already there (update: HTB cannot change a root in place, so only

@@ -44,14 +44,27 @@ static void decide(void)
 	struct nfc_image img;
 	struct sched_plan sp;
 
+	sched_fair_queueing_force(0);
 	image(&img, 1);
 	sched_decide(&img, 0, 0, &sp);
-	CHECK(sp.want && !sp.line_rate && sp.nshaped == 1, "guest: %d %llu %d", sp.want,
+	CHECK(sp.want && !sp.line_rate && sp.nshaped == 1 && !sp.fq, "guest: %d %llu %d", sp.want,
 	      (unsigned long long)sp.line_rate, sp.nshaped);
 	sched_decide(&img, 1, 1, &sp);
 	CHECK(sp.want && sp.line_rate == 12500000 && sp.split, "uplink: %d %llu", sp.want,
 	      (unsigned long long)sp.line_rate);
 	CHECK(strstr(sp.why, "100 Mbit/s") != NULL, "why: %s", sp.why);
+	CHECK(strstr(sp.why, "tbf, super-packets split") != NULL && !sp.fq, "why: %s", sp.why);
+
+	/* the kernel has fq_codel: virtual links get it, split NIC leaves not */
+	sched_fair_queueing_force(1);
+	sched_decide(&img, 1, 1, &sp);
+	CHECK(sp.split && !sp.fq, "a split leaf stays a tbf");
+	sched_decide(&img, 0, 0, &sp);
+	CHECK(sp.fq && strstr(sp.why, "fair queueing within a class (fq_codel)") != NULL,
+	      "fq: %d %s", sp.fq, sp.why);
+	sched_fair_queueing_force(0);
+	sched_decide(&img, 0, 0, &sp);
+	CHECK(!sp.fq && strstr(sp.why, "no fq_codel") != NULL, "no fq: %s", sp.why);
 
 	/* police; alone needs no scheduler */
 	cls[1].val.flags = NASCAR_CLASS_POLICE;
@@ -129,6 +142,26 @@ static void script(void)
 
 	CHECK(sched_script(&img, &sp, "tap0", 1500, 0, tiny, sizeof(tiny)) == -ENOSPC,
 	      "a short buffer is refused");
+
+	/* fq_codel leaves: shaped and line-rate leaves bounded by memory, with a
+	 * target of two super-packets at the rate (20 Mbit/s: 52 ms, capped at
+	 * 50), the unlimited ones with fq_codel's defaults */
+	cls[1].val.rate = 20000000 / 8;
+	sched_fair_queueing_force(1);
+	sched_decide(&img, 0, 0, &sp);
+	CHECK(sched_script(&img, &sp, "tap0", 1500, 0, buf, sizeof(buf)) > 0, "script");
+	CHECK(has_line(buf, "parent 4e43:101 fq_codel limit 10240 memory_limit 266384 "
+			    "target 50000us interval 100000us\n"),
+	      "%s", buf);
+	CHECK(has_line(buf, "parent 4e43:100 fq_codel\n"), "%s", buf);
+	CHECK(!has_line(buf, "fifo"), "%s", buf);
+	sched_decide(&img, 1, 0, &sp); /* 100 Mbit/s line, virtual: 10.5 ms */
+	CHECK(sched_script(&img, &sp, "eth0", 1500, 0, buf, sizeof(buf)) > 0, "script");
+	CHECK(has_line(buf, "parent 4e43:100 fq_codel limit 10240 memory_limit 1266384 "
+			    "target 10485us interval 100000us\n"),
+	      "%s", buf);
+	sched_fair_queueing_force(0);
+	sched_decide(&img, 0, 0, &sp);
 
 	/* an update of our own HTB: classes and leaves only */
 	CHECK(sched_script(&img, &sp, "tap0", 1500, 1, buf, sizeof(buf)) > 0, "update");

@@ -448,10 +448,10 @@ fi
 
 lay=$work/layer
 rm -rf "$lay"
-mkdir -p "$lay/nascar/build/tests" "$lay/nascar/build/tools"
+mkdir -p "$lay/nascar/build/tests" "$lay/nascar/build/tools" "$lay/nascar/build/bench"
 cp -r tests tools policies include "$lay/nascar/"
 rm -rf "$lay/nascar/tools/vm/"*.cpio
-for f in nascarc nascar-apply nascar-insns ./*.bpf.o tests/bpf_tests tools/nascar-vmm; do
+for f in nascarc nascar-apply nascar-insns ./*.bpf.o tests/bpf_tests tools/nascar-vmm bench/udp_rr; do
 	for g in "$obj"/$f; do
 		[ -e "$g" ] && cp "$g" "$lay/nascar/build/${g#"$obj"/}"
 	done
