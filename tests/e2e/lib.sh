@@ -201,19 +201,38 @@ rig_vmm_stat() {
 		if (a[1] == k) print a[2] } }' "$RIG_DIR/vmm.stats" 2>/dev/null
 }
 
-# rig_up tap|veth [--offload on|off]: build the three namespaces.
-# offload (default on): tap: TUNSETOFFLOAD csum+tso4+tso6 on both taps (the
-# Firecracker default) or none; veth: off turns tso and tx checksumming off
-# on both ends of the vm--gw pair.
+# rig_nics: the first two network devices of this namespace that sit on a
+# bus (a NIC with a driver, not a virtual device), one a line; the VM tier
+# gives its guest two virtio-net NICs wired to one hub (docs/vm.md).
+rig_nics() {
+	local d
+	for d in /sys/class/net/*; do
+		[ -e "$d/device/driver" ] && basename "$d"
+	done | head -n 2
+}
+
+# rig_up tap|veth [--offload on|off] [--uplink veth|nic]: build the three
+# namespaces.  offload (default on): tap: TUNSETOFFLOAD csum+tso4+tso6 on
+# both taps (the Firecracker default) or none; veth: off turns tso and tx
+# checksumming off on both ends of the vm--gw pair.  uplink (default veth):
+# gw--srv is a veth pair, or two NICs on one wire (rig_nics) moved into gw
+# and srv as their eth0 (returns 2 when there are no two such NICs); the
+# kernel hands them back to the first namespace when the rig goes down.
 rig_up() {
-	local link=${1:-tap} off=on ns
+	local link=${1:-tap} off=on ns uplink=veth nics
 	shift
 	while [ $# -gt 0 ]; do
 		case "$1" in
 		--offload) off=$2; shift 2 ;;
+		--uplink) uplink=$2; shift 2 ;;
 		*) rig_log "rig_up: unknown option $1"; return 1 ;;
 		esac
 	done
+	case "$uplink" in veth | nic) ;; *) rig_log "rig_up: --uplink veth|nic"; return 1 ;; esac
+	if [ "$uplink" = nic ]; then
+		nics=$(rig_nics)
+		[ "$(echo "$nics" | grep -c .)" -eq 2 ] || { rig_log "rig_up: no two NICs"; return 2; }
+	fi
 	case "$off" in on | off) ;; *) rig_log "rig_up: --offload on|off"; return 1 ;; esac
 	case "$link" in tap | veth) ;; *) rig_log "rig_up: tap|veth"; return 1 ;; esac
 	RIG_LINK=$link
@@ -230,7 +249,16 @@ rig_up() {
 			net.ipv6.conf.default.accept_dad=0
 	done
 	# gw -- srv
-	ip -n "$RIG_GW" link add eth0 type veth peer name eth0 netns "$RIG_SRV" || return 1
+	if [ "$uplink" = nic ]; then
+		# shellcheck disable=SC2086  # two names, split on purpose
+		set -- $nics
+		ip link set dev "$1" netns "$RIG_GW" || return 1
+		ip -n "$RIG_GW" link set dev "$1" name eth0 || return 1
+		ip link set dev "$2" netns "$RIG_SRV" || return 1
+		ip -n "$RIG_SRV" link set dev "$2" name eth0 || return 1
+	else
+		ip -n "$RIG_GW" link add eth0 type veth peer name eth0 netns "$RIG_SRV" || return 1
+	fi
 	# vm -- gw
 	if [ "$link" = veth ]; then
 		ip -n "$RIG_GW" link add tap0 type veth peer name eth0 netns "$RIG_VM" || return 1

@@ -225,7 +225,7 @@ sch_prio sch_mqprio sch_taprio sch_netem sch_sfq cls_bpf cls_u32 cls_matchall cl
 act_gact act_mirred act_skbedit act_vlan nf_tables nft_compat nft_chain_nat nft_ct
 nf_conntrack nf_nat xt_conntrack xt_MASQUERADE xt_tcpudp xt_comment xt_mark xt_nat
 nft_masq iptable_nat iptable_raw iptable_filter ip6table_nat ip6table_raw ip6table_filter
-nf_defrag_ipv4 nf_defrag_ipv6 udp_tunnel ip6_udp_tunnel dummy ifb"
+nf_defrag_ipv4 nf_defrag_ipv6 udp_tunnel ip6_udp_tunnel dummy ifb virtio_pci virtio_net"
 
 base=$work/base.cpio
 key=$(printf '%s\n' "$kver" "$CMDS" "$MODS" "$(cat tools/vm/init)" "$(sed -n '/^# ---- base image/,/^# ---- end of base/p' "$0")" | sha256sum | cut -c1-16)
@@ -486,6 +486,10 @@ else
 	con=ttyAMA0
 	to=${VM_TIMEOUT:-3600}
 fi
+# two virtio-net NICs on one qemu hub: a real driver's uplink for the rig
+# (rig_up --uplink nic); nothing else is on the hub
+q+=(-netdev hubport,id=n0,hubid=0 -device virtio-net-pci,netdev=n0,mac=52:54:00:4e:43:01
+	-netdev hubport,id=n1,hubid=0 -device virtio-net-pci,netdev=n1,mac=52:54:00:4e:43:02)
 q+=(-smp "$smp" -m "$mem" -display none -monitor none -serial stdio -no-reboot -nic none
 	-kernel "$vmlinuz" -initrd "$work/initrd.img"
 	-append "console=$con panic=-1 loglevel=4 quiet NASCAR_VM_TEST_TIMEOUT=$((to > 300 ? to - 120 : to))")
