@@ -523,11 +523,37 @@ static int remove_sched(const struct rt_opts *o, struct st_iface *s)
 		return -1;
 	}
 	if (s->sched_prev[0] && strncmp(s->sched_prev, "noqueue/", 8) &&
-	    strstr(s->sched_prev, "/0:") == NULL)
-		pr_warn("%s: the qdisc Nascar replaced (%s, egress replace) is not re-created; "
-			"the kernel's default is back; its configuration was saved in "
-			"%s/qdisc-%s.before",
-			s->name, s->sched_prev, o->state_dir, s->name);
+	    strstr(s->sched_prev, "/0:") == NULL) {
+		char path[PATH_MAX + 64], line[512] = "";
+		FILE *f;
+
+		snprintf(path, sizeof(path), "%s/qdisc-%.*s.restore", o->state_dir, IF_NAMESIZE,
+			 s->name);
+		f = fopen(path, "re");
+		if (f) {
+			if (!fgets(line, sizeof(line), f))
+				line[0] = '\0';
+			fclose(f);
+		}
+		if (line[0] && sched_install(s->name, line, err, sizeof(err)) == 0) {
+			pr_info("%s: the qdisc Nascar replaced (%s, egress replace) is back",
+				s->name, s->sched_prev);
+			unlink(path);
+			snprintf(path, sizeof(path), "%s/qdisc-%.*s.before", o->state_dir,
+				 IF_NAMESIZE, s->name);
+			unlink(path);
+		} else if (line[0]) {
+			// clang-format off
+			pr_warn("%s: cannot put back the qdisc Nascar replaced (%s, egress replace): %s; the kernel's default is back; its configuration was saved in %s/qdisc-%s.before",
+				s->name, s->sched_prev, err, o->state_dir, s->name);
+			// clang-format on
+		} else {
+			// clang-format off
+			pr_warn("%s: the qdisc Nascar replaced (%s, egress replace) is not re-created (it has children, or settings tc does not print); the kernel's default is back; its configuration was saved in %s/qdisc-%s.before",
+				s->name, s->sched_prev, o->state_dir, s->name);
+			// clang-format on
+		}
+	}
 	s->sched = 0;
 	s->sched_prev[0] = '\0';
 	return 0;
@@ -555,7 +581,7 @@ static int restore_vlan(struct st_iface *s)
 
 static void save_root_text(const struct rt_opts *o, const char *dev, const struct sched_root *r)
 {
-	char path[PATH_MAX + 64];
+	char path[PATH_MAX + 64], line[512];
 	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/qdisc-%.*s.before", o->state_dir, IF_NAMESIZE, dev);
@@ -563,6 +589,17 @@ static void save_root_text(const struct rt_opts *o, const char *dev, const struc
 	if (!f)
 		return;
 	fputs(r->text, f);
+	fclose(f);
+	/* and the tc line that makes it again, when there is one */
+	snprintf(path, sizeof(path), "%s/qdisc-%.*s.restore", o->state_dir, IF_NAMESIZE, dev);
+	if (sched_recreate(r->json, dev, line, sizeof(line)) < 0) {
+		unlink(path);
+		return;
+	}
+	f = fopen(path, "we");
+	if (!f)
+		return;
+	fputs(line, f);
 	fclose(f);
 }
 

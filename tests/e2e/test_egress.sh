@@ -10,7 +10,11 @@
 #  - egress keep: applied; eth0's qdisc untouched, a warning that shaped
 #    classes are policed there; tap0 (default qdisc) gets the scheduler;
 #  - egress replace: applied; eth0's root is Nascar's HTB; detach removes
-#    it and says the replaced configuration was saved, not re-created.
+#    it and puts the operator's tbf back (kind, handle and rate exactly,
+#    burst within 1 %: tbf holds it as a time and tc rounds);
+#  - egress replace over a classful root (an HTB of the operator's, handle
+#    7:, with a class): detach says it is not re-created, where its
+#    configuration was saved, and the kernel's default is back.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 set -u
 RIG_PREFIX=${RIG_PREFIX:-neg$$}
@@ -37,6 +41,8 @@ EOP
 rig_exec gw tc qdisc add dev eth0 root handle 1: tbf rate 1gbit burst 64kb limit 1mb ||
 	bad "egress: the operator's tbf"
 mine=$(root_of eth0)
+qdisc_line() { rig_exec gw tc qdisc show dev "$1" root | head -n 1; }
+mine_line=$(qdisc_line eth0)
 
 pol auto auto || bad "egress: compile auto"
 out=$(na "$RIG_DIR/auto.nfc" 2>&1)
@@ -64,9 +70,34 @@ check "egress replace: ... eth0's root is Nascar's scheduler ($(root_of eth0))" 
 	test "$(root_of eth0)" = "htb 4e43:"
 out=$(na detach 2>&1)
 check "egress replace: detach (exit $?)" test $? -eq 0
-echo "$out" | grep -q "is not re-created"
-check "egress replace: ... says the replaced tbf is not re-created" test $? -eq 0
-check "egress replace: ... the kernel's default is back ($(root_of eth0))" \
-	test "$(root_of eth0)" = "noqueue 0:"
+echo "$out" | grep -q "eth0: the qdisc Nascar replaced (tbf/1:, egress replace) is back"
+check "egress replace: ... says the replaced tbf is back" test $? -eq 0
+# kind, handle and rate exactly; burst and latency as tc reads them back
+# (tbf keeps the burst as a time, so tc's rounding moves it a little)
+same_tbf() {
+	local a b
+	a=$(echo "$1" | awk '{ for (i = 1; i <= NF; i++) if ($i == "burst") print $(i + 1) + 0 }')
+	b=$(echo "$2" | awk '{ for (i = 1; i <= NF; i++) if ($i == "burst") print $(i + 1) + 0 }')
+	[ "$(echo "$1" | awk '{ print $2, $3, $7, $8 }')" = "$(echo "$2" | awk '{ print $2, $3, $7, $8 }')" ] &&
+		[ "${a:-0}" -gt 0 ] && [ $((a > b ? a - b : b - a)) -le $((a / 100)) ]
+}
+check "egress replace: ... and it is, as it was ($mine_line -> $(qdisc_line eth0))" \
+	same_tbf "$mine_line" "$(qdisc_line eth0)"
 assert_clean "egress replace: detach leaves no trace"
+
+# a classful root of the operator's cannot be made again from what tc prints
+if ! rig_exec gw tc qdisc replace dev eth0 root handle 7: htb default 10 r2q 100 ||
+	! rig_exec gw tc class add dev eth0 parent 7: classid 7:10 htb rate 100mbit; then
+	bad "egress: the operator's htb"
+fi
+out=$(na "$RIG_DIR/replace.nfc" 2>&1)
+check "egress replace over an htb: applied (exit $?)" test $? -eq 0
+out=$(na detach 2>&1)
+check "egress replace over an htb: detach (exit $?)" test $? -eq 0
+echo "$out" | grep -q "eth0: the qdisc Nascar replaced (htb/7:, egress replace) is not re-created" &&
+	echo "$out" | grep -q "qdisc-eth0.before"
+check "egress replace over an htb: ... says it is not re-created, and where it was saved" test $? -eq 0
+check "egress replace over an htb: ... the kernel's default is back ($(root_of eth0))" \
+	test "$(root_of eth0)" = "noqueue 0:"
+assert_clean "egress replace over an htb: detach leaves no trace"
 apply_finish
