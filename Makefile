@@ -65,9 +65,10 @@ COMPILER_SRCS := $(wildcard compiler/*.c)
 COMPILER_OBJS := $(COMPILER_SRCS:%.c=$(O)/%.o) $(O)/compiler/parser.o $(O)/compiler/lexer.o
 COMPILER_LIB_OBJS := $(filter-out $(O)/compiler/main.o,$(COMPILER_OBJS))
 
-BPF_SRCS := $(wildcard bpf/*.bpf.c)
-BPF_OBJS := $(BPF_SRCS:bpf/%.bpf.c=$(O)/%.bpf.o)
-BPF_SKELS := $(BPF_SRCS:bpf/%.bpf.c=$(O)/%.skel.h)
+# the data path in bpf/; programs only the benchmarks load in bench/bpf/
+BPF_SRCS := $(wildcard bpf/*.bpf.c bench/bpf/*.bpf.c)
+BPF_OBJS := $(patsubst %.bpf.c,$(O)/%.bpf.o,$(notdir $(BPF_SRCS)))
+BPF_SKELS := $(patsubst %.bpf.c,$(O)/%.skel.h,$(notdir $(BPF_SRCS)))
 
 RUNTIME_SRCS := $(wildcard runtime/*.c)
 RUNTIME_OBJS := $(RUNTIME_SRCS:%.c=$(O)/%.o)
@@ -130,6 +131,11 @@ $(O)/nascarc: $(COMPILER_OBJS) $(LIBNASCAR)
 # ---- BPF ----------------------------------------------------------------
 
 $(O)/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) include/nascar_abi.h include/nascar_classify.h
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(O)/%.bpf.o: bench/bpf/%.bpf.c $(wildcard bench/bpf/*.h bpf/*.h) include/nascar_abi.h
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
@@ -214,7 +220,7 @@ demo: all
 	$(Q)O=$(O) sh tools/demo.sh
 
 format-check:
-	$(Q)clang-format --dry-run --Werror $(wildcard include/*.h lib/*.[ch] compiler/*.[ch] runtime/*.[ch] bpf/*.[ch] tools/*.c)
+	$(Q)clang-format --dry-run --Werror $(wildcard include/*.h lib/*.[ch] compiler/*.[ch] runtime/*.[ch] bpf/*.[ch] bench/bpf/*.[ch] tools/*.c)
 
 lint:
 	$(Q)cppcheck --quiet --enable=warning,portability,performance --error-exitcode=1 \

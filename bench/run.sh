@@ -5,7 +5,8 @@
 # `make bench` / `make bench-quick`: Nascar against the kernel baseline on the
 # e2e rig (docs/rig.md), side by side in one run.  Reports; never fails on
 # speed (exit 0 unless the bench itself could not run; 77 without root).
-# Results: bench/results/<date>[-quick].{md,json}, and latest[-quick].{md,json}.
+# Results: bench/results/<date>[-quick][-partial].{md,json}, and for a whole
+# run latest[-quick].{md,json}.
 # How to read them: docs/bench.md.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 set -u
@@ -315,7 +316,7 @@ tcp_section() {
 # =========================================================================
 # qdisc_on: the bench installs (nascar-apply does not): HTB on gw eth0 shaping
 # to QOS_SHAPE_RATE, three classes chosen by skb->priority through
-# bpf/bench_qos.bpf.c (cls_bpf): 6..7 -> 1:10 (prio 0), 4..5 -> 1:20 (prio 1),
+# bench/bpf/bench_qos.bpf.c (cls_bpf): 6..7 -> 1:10 (prio 0), 4..5 -> 1:20 (prio 1),
 # the rest -> 1:30 (prio 2, the default class).
 qdisc_on() {
 	local r=${QOS_SHAPE_RATE%mbit}
@@ -496,7 +497,7 @@ settings=$(jq -cn --argjson quick "$quick" --arg only "$only" \
 	       iperf3:"-l 64 -P 4 (64x4) or -l 16K (16k), client in vm, server in srv"},
 	  qos:{seconds:$qossecs, request_rate:$qosrate, request_bytes:64, control:"udp_rr prio 7 tos 0xb8 to srv:7777",
 	       bulk:"iperf3 TCP vm->srv:5201, 1 stream, default writes", bulk_police_rate:$bulkrate,
-	       htb:("gw eth0: htb rate " + $shape + ", classes by skb->priority (bpf/bench_qos.bpf.c): 6..7 -> 1:10 prio 0, 4..5 -> 1:20 prio 1, rest -> 1:30 prio 2; installed by the bench"),
+	       htb:("gw eth0: htb rate " + $shape + ", classes by skb->priority (bench/bpf/bench_qos.bpf.c): 6..7 -> 1:10 prio 0, 4..5 -> 1:20 prio 1, rest -> 1:30 prio 2; installed by the bench"),
 	       line_rate:$shape},
 	  shape:{rates_mbit:$shaperates, seconds:$shapesecs, reps:$shapereps},
 	  pinning:{vmm_thread_cpu:$gencpu,
@@ -512,8 +513,11 @@ jq -s --arg cpu "$cpu_model" --argjson ncpu "$ncpu" --arg kernel "$kernel" --arg
 	  prog_test_run:$prog, classify_bench:$classify, qos_qdisc_stats:$htb}' "$ROWS" >"$base.json" ||
 	{ log "cannot write $base.json"; exit 1; }
 sh "$top/bench/report.sh" "$base.json" >"$base.md" || log "report.sh failed"
-cp "$base.json" "$outdir/latest$([ $quick = 1 ] && echo -quick).json"
-cp "$base.md" "$outdir/latest$([ $quick = 1 ] && echo -quick).md"
+# latest[-quick] is a whole run: a partial one (--only) keeps its dated name only
+if [ "${suffix%-partial}" = "$suffix" ]; then
+	cp "$base.json" "$outdir/latest$([ $quick = 1 ] && echo -quick).json"
+	cp "$base.md" "$outdir/latest$([ $quick = 1 ] && echo -quick).md"
+fi
 cat "$base.md"
 log "results: $base.md $base.json ($((t_end - t_start)) s)"
 exit 0
