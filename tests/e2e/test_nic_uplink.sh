@@ -8,7 +8,7 @@
 # Tap rig with Firecracker's offloads, the uplink declared `rate 100mbit`,
 # modes tc, hybrid and auto.  apply must say the leaves split super-packets and make them
 # tbf qdiscs; one bulk TCP upload (the guest's TSO on, so the TC path sees
-# 64 KB super-packets) must reach 0.5x..1.05x the line rate under emulation
+# 64 KB super-packets) must reach 0.2x..1.05x the line rate under emulation
 # while the bulk class's leaf sends frames of at most two MTUs on average
 # (tbf's burst: what splitting means; unsplit, the guest's super-packets
 # are tens of KB, which the same run checks on the guest's side).  Detach
@@ -65,8 +65,12 @@ for mode in tc hybrid auto; do
 	check "nic-$mode: the bulk class's leaf is a tbf ($(leaf 100))" test "$(leaf 100)" = tbf
 	bps=$(rig_iperf_tcp vm srv "$RIG_SRV_IP4" 5)
 	mb=$(awk -v b="${bps:-0}" 'BEGIN { printf "%.1f", b / 1e6 }')
-	check "nic-$mode: TCP upload through the 100mbit NIC uplink: $mb Mbit/s, within 50..105" \
-		test "${bps:-0}" -ge 50000000 -a "${bps:-0}" -le 105000000
+	# under emulation the guest's CPU, not the line, limits this (31-82
+	# Mbit/s seen, lower when the host is busy): the lower bound is one a
+	# scheduler that dropped or policed super-packets misses (TCP gets a
+	# few percent of the rate then), the upper one the line rate
+	check "nic-$mode: TCP upload through the 100mbit NIC uplink: $mb Mbit/s, within 20..105" \
+		test "${bps:-0}" -ge 20000000 -a "${bps:-0}" -le 105000000
 	n=$(fast_pkts tcp4)
 	check "nic-$mode: ... on Nascar's fast path ($n packets)" test "${n:-0}" -gt 100
 	a=$(avg_len 100)
