@@ -66,9 +66,9 @@ static int open_pins(struct rt_opts *o, struct rt_bpf *b, struct nascar_state *n
 	}
 	memset(ns, 0, sizeof(*ns));
 	memset(cfg, 0, sizeof(*cfg));
-	bpf_map_lookup_elem(b->map[M_STATE], &k, ns);
+	bpf_map_lookup_elem(b->map[NASCAR_M_STATE], &k, ns);
 	k = ns->active_slot & 1;
-	bpf_map_lookup_elem(b->map[M_SLOTS], &k, cfg);
+	bpf_map_lookup_elem(b->map[NASCAR_M_SLOTS], &k, cfg);
 	return 0;
 }
 
@@ -233,7 +233,7 @@ static void check_devices(const struct rt_bpf *b, const struct rt_state *st,
 		struct nascar_iface v;
 		struct probe_dev d;
 
-		if (s->ifindex <= 0 || bpf_map_lookup_elem(b->map[M_IFACES], &k, &v) < 0)
+		if (s->ifindex <= 0 || bpf_map_lookup_elem(b->map[NASCAR_M_IFACES], &k, &v) < 0)
 			continue;
 		if (probe_dev(s->name, &d) < 0 || d.kind == DEV_TAP ||
 		    (v.flags & NASCAR_IF_NO_XDP_TX))
@@ -450,9 +450,9 @@ static int take_snap(struct rt_opts *o, struct rt_bpf *b, struct nfc_image *img,
 	size_t cap, nflows, nclasses, nifaces;
 
 	memset(s, 0, sizeof(*s));
-	bpf_map_lookup_elem(b->map[M_STATE], &k, &s->ns);
+	bpf_map_lookup_elem(b->map[NASCAR_M_STATE], &k, &s->ns);
 	slot = s->ns.active_slot & 1;
-	bpf_map_lookup_elem(b->map[M_SLOTS], &slot, &s->cfg);
+	bpf_map_lookup_elem(b->map[NASCAR_M_SLOTS], &slot, &s->cfg);
 	s->t = now_s();
 	nflows = s->cfg.nflows;
 	nclasses = s->cfg.nclasses;
@@ -479,7 +479,7 @@ static int take_snap(struct rt_opts *o, struct rt_bpf *b, struct nfc_image *img,
 		r->cls = "";
 		if (f && f->rule.class_id != NASCAR_NO_CLASS && f->rule.class_id < img->nclasses)
 			r->cls = img->classes[f->rule.class_id].name;
-		sum_counters(b->map[M_FSTATS], slot * NASCAR_NRULES + rule, &r->c);
+		sum_counters(b->map[NASCAR_M_FSTATS], nascar_rule_idx(slot, rule), &r->c);
 	}
 	sched_drops(shaper_drops);
 	for (size_t i = 0; i < nclasses; i++) {
@@ -493,7 +493,7 @@ static int take_snap(struct rt_opts *o, struct rt_bpf *b, struct nfc_image *img,
 			snprintf(r->name, sizeof(r->name), "class#%zu", i);
 		r->action = "";
 		r->cls = "";
-		sum_counters(b->map[M_CSTATS], slot * NASCAR_MAX_CLASSES + (__u32)i, &r->c);
+		sum_counters(b->map[NASCAR_M_CSTATS], nascar_class_idx(slot, (__u32)i), &r->c);
 		/* a shaped class's packets that waited too long in Nascar's
 		 * scheduler count as policed too (nflow version 2) */
 		r->c.police_pkts += i < NASCAR_MAX_CLASSES ? shaper_drops[i] : 0;
@@ -512,7 +512,7 @@ static int take_snap(struct rt_opts *o, struct rt_bpf *b, struct nfc_image *img,
 		}
 		r->action = "";
 		r->cls = "";
-		sum_counters(b->map[M_ISTATS], slot * NASCAR_MAX_IFACES + id, &r->c);
+		sum_counters(b->map[NASCAR_M_ISTATS], nascar_iface_idx(slot, id), &r->c);
 	}
 	(void)o;
 	return 0;

@@ -336,7 +336,7 @@ struct nascar_counters fcnt(struct env *e, __u32 rule)
 {
 	struct nascar_counters c;
 
-	read_counters(e->m.fstats, (__u32)e->slot * NASCAR_NRULES + rule, &c);
+	read_counters(e->m.fd[NASCAR_M_FSTATS], nascar_rule_idx((__u32)e->slot, rule), &c);
 	return c;
 }
 
@@ -344,7 +344,7 @@ struct nascar_counters ccnt(struct env *e, __u32 cls)
 {
 	struct nascar_counters c;
 
-	read_counters(e->m.cstats, (__u32)e->slot * NASCAR_MAX_CLASSES + cls, &c);
+	read_counters(e->m.fd[NASCAR_M_CSTATS], nascar_class_idx((__u32)e->slot, cls), &c);
 	return c;
 }
 
@@ -352,7 +352,7 @@ struct nascar_counters icnt(struct env *e, __u32 ifid)
 {
 	struct nascar_counters c;
 
-	read_counters(e->m.istats, (__u32)e->slot * NASCAR_MAX_IFACES + ifid, &c);
+	read_counters(e->m.fd[NASCAR_M_ISTATS], nascar_iface_idx((__u32)e->slot, ifid), &c);
 	return c;
 }
 
