@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * harness.c - main() of bpf_tests and the shared helpers (see harness.h).
- *   bpf_tests [all|packets|diff N|bench ...]
+ *   bpf_tests [all|maps|packets|modes|qos|diff N|bench ...]
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -537,6 +537,8 @@ int main(int argc, char **argv)
 		env_close(&e);
 		return err == -ENODEV ? 2 : 1;
 	}
+	if (!strcmp(what, "all") || !strcmp(what, "maps"))
+		test_maps(&e);
 	if (!strcmp(what, "all") || !strcmp(what, "packets"))
 		test_packets(&e);
 	if (!strcmp(what, "all") || !strcmp(what, "modes"))
