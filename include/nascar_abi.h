@@ -367,25 +367,32 @@ struct nascar_counters {
 };
 _Static_assert(sizeof(struct nascar_counters) == 96, "nascar_counters size");
 
-/* Which pair of struct nascar_counters a packet is counted in. */
-enum nascar_cnt {
-	NASCAR_CNT_XDP,	   /* forwarded by XDP */
-	NASCAR_CNT_TC,	   /* forwarded by TC */
-	NASCAR_CNT_STACK,  /* handed to the stack */
-	NASCAR_CNT_DROP,   /* dropped by rule */
-	NASCAR_CNT_POLICE, /* dropped by the policer */
-	NASCAR_CNT_SPOOF,  /* dropped by allow-src */
-	NASCAR_NCNT
-};
-#define NASCAR_CNT_AT_(what, field)                                                      \
-	_Static_assert(__builtin_offsetof(struct nascar_counters, field) == 16 * (what), \
-		       #field " is pair " #what)
-NASCAR_CNT_AT_(NASCAR_CNT_XDP, xdp_pkts);
-NASCAR_CNT_AT_(NASCAR_CNT_TC, tc_pkts);
-NASCAR_CNT_AT_(NASCAR_CNT_STACK, stack_pkts);
-NASCAR_CNT_AT_(NASCAR_CNT_DROP, drop_pkts);
-NASCAR_CNT_AT_(NASCAR_CNT_POLICE, police_pkts);
-NASCAR_CNT_AT_(NASCAR_CNT_SPOOF, spoof_pkts);
+/*
+ * The pairs of struct nascar_counters, in order: X(ID, field) for the pair
+ * NASCAR_CNT_<ID>, fields <field>_pkts and <field>_bytes (also the names
+ * `nascar-apply stats --json` prints).  A packet is counted in one pair.
+ * enum nascar_cnt: NASCAR_CNT_XDP, NASCAR_CNT_TC, ... NASCAR_CNT_SPOOF, then
+ * their number, NASCAR_NCNT.
+ */
+#define NASCAR_CNTS(X)                                 \
+	X(XDP, xdp)	  /* forwarded by XDP */       \
+	X(TC, tc)	  /* forwarded by TC */        \
+	X(STACK, stack)	  /* handed to the stack */    \
+	X(DROP, drop)	  /* dropped by rule */        \
+	X(POLICE, police) /* dropped by the policer */ \
+	X(SPOOF, spoof)	  /* dropped by allow-src */
+
+#define NASCAR_CNT_ID_(id, field) NASCAR_CNT_##id,
+enum nascar_cnt { NASCAR_CNTS(NASCAR_CNT_ID_) NASCAR_NCNT };
+#undef NASCAR_CNT_ID_
+
+#define NASCAR_CNT_AT_(id, field)                                                           \
+	_Static_assert(__builtin_offsetof(struct nascar_counters, field##_pkts) ==          \
+				       16 * NASCAR_CNT_##id &&                              \
+			       __builtin_offsetof(struct nascar_counters, field##_bytes) == \
+				       16 * NASCAR_CNT_##id + 8,                            \
+		       #field " is pair NASCAR_CNT_" #id);
+NASCAR_CNTS(NASCAR_CNT_AT_)
 #undef NASCAR_CNT_AT_
 _Static_assert(sizeof(struct nascar_counters) == NASCAR_NCNT * 16, "nascar_counters pairs");
 
