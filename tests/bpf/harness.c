@@ -328,8 +328,11 @@ void read_counters(int fd, __u32 idx, struct nascar_counters *c)
 
 __u64 counters_pkts(const struct nascar_counters *c)
 {
-	return c->xdp_pkts + c->tc_pkts + c->stack_pkts + c->drop_pkts + c->police_pkts +
-	       c->spoof_pkts;
+	__u64 n = 0;
+
+	for (int what = 0; what < NASCAR_NCNT; what++)
+		n += ((const __u64 *)c)[nascar_cnt_word((enum nascar_cnt)what)];
+	return n;
 }
 
 struct nascar_counters fcnt(struct env *e, __u32 rule)
