@@ -3,12 +3,13 @@
  * load.h - the BPF object of nascar-apply: open, load, pin, reuse.
  *
  * Contract: every map is pinned at <pin dir>/<map name> (the NASCAR_MAP_*
- * names; the maps of the ABI are the rows of NASCAR_MAPS); the two programs at <pin
- * dir>/prog_nascar_xdp and prog_nascar_tc; links under <pin dir>/links/ (attach.h).  A load with
- * pins in place reuses the pinned maps (libbpf checks that they match this
- * build) and the pinned programs, so every interface runs the same
- * program instance.  A verifier rejection writes libbpf's whole output to
- * a log file whose path load_object() returns in err.
+ * names; the maps of the ABI are the rows of NASCAR_MAPS); the two programs
+ * at <pin dir>/prog_nascar_xdp and prog_nascar_tc; links under
+ * <pin dir>/links/ (attach.h).  A load with pins in place reuses the pinned
+ * maps (libbpf checks that they match this build) and the pinned programs,
+ * so every interface runs the same program instance.  A verifier rejection
+ * writes libbpf's whole output to a log file whose path load_object()
+ * returns in err.
  */
 #ifndef NASCAR_LOAD_H
 #define NASCAR_LOAD_H
