@@ -47,14 +47,6 @@
 #define AF_INET6 10
 #endif
 
-/* Counter pairs in struct nascar_counters, in order. */
-#define CNT_XDP 0
-#define CNT_TC 1
-#define CNT_STACK 2
-#define CNT_DROP 3
-#define CNT_POLICE 4
-#define CNT_SPOOF 5
-
 #define NASCAR_NO_RULE 0xffffffffU
 #define NSEC_PER_SEC 1000000000ULL
 
@@ -62,34 +54,32 @@
  * guest interfaces (GSO frames never come through native XDP). */
 #define NASCAR_CSUM_MAX_FRAME 1518
 
-/* Debug knobs, set before load by the benchmarks only (dead code for the
- * verifier otherwise). */
-#define NASCAR_DBG_NO_CACHE 0x01 /* never reuse a flow-cache entry */
-#define NASCAR_DBG_NO_COUNT 0x02 /* no counter updates (bench: their cost) */
+/* Debug knobs (NASCAR_DBG_*), set before load by the benchmarks and tests
+ * only (dead code for the verifier otherwise). */
 const volatile __u32 nascar_debug = 0;
 
 /* ---- counters ---------------------------------------------------------- */
 
-static __always_inline void cnt_one(void *map, __u32 idx, int what, __u64 bytes)
+static __always_inline void cnt_one(void *map, __u32 idx, enum nascar_cnt what, __u64 bytes)
 {
 	__u64 *c = bpf_map_lookup_elem(map, &idx);
 
 	if (!c)
 		return;
-	c[what * 2] += 1;
-	c[what * 2 + 1] += bytes;
+	c[nascar_cnt_word(what)] += 1;
+	c[nascar_cnt_word(what) + 1] += bytes;
 }
 
 static __always_inline void nascar_count(__u32 slot, __u32 ifid, __u32 rule, __u32 class_id,
-					 int what, __u64 bytes)
+					 enum nascar_cnt what, __u64 bytes)
 {
 	if (nascar_debug & NASCAR_DBG_NO_COUNT)
 		return;
-	cnt_one(&nascar_istats, slot * NASCAR_MAX_IFACES + ifid, what, bytes);
+	cnt_one(&nascar_istats, nascar_iface_idx(slot, ifid), what, bytes);
 	if (rule < NASCAR_NRULES)
-		cnt_one(&nascar_fstats, slot * NASCAR_NRULES + rule, what, bytes);
+		cnt_one(&nascar_fstats, nascar_rule_idx(slot, rule), what, bytes);
 	if (class_id < NASCAR_MAX_CLASSES)
-		cnt_one(&nascar_cstats, slot * NASCAR_MAX_CLASSES + class_id, what, bytes);
+		cnt_one(&nascar_cstats, nascar_class_idx(slot, class_id), what, bytes);
 }
 
 /* ---- checksums --------------------------------------------------------- */
@@ -112,7 +102,7 @@ static __always_inline const struct nascar_bitmap *bits_of(__u32 slot, const __u
 
 	if (!idx)
 		return 0;
-	k = slot * NASCAR_MAX_BITMAPS + (*idx & (NASCAR_MAX_BITMAPS - 1));
+	k = nascar_bitmap_idx(slot, *idx & (NASCAR_MAX_BITMAPS - 1));
 	return bpf_map_lookup_elem(&nascar_bits, &k);
 }
 
@@ -154,9 +144,9 @@ __attribute__((noinline)) int nascar_classify(const struct nascar_cls_in *in)
 	if (!cfg)
 		return -1;
 
-	k = slot * NASCAR_MAX_IFACES + (in->ifid & (NASCAR_MAX_IFACES - 1));
+	k = nascar_iface_idx(slot, in->ifid & (NASCAR_MAX_IFACES - 1));
 	f.b[0] = bits_of(slot, bpf_map_lookup_elem(&nascar_inif, &k));
-	k = slot * 256 + in->proto;
+	k = nascar_proto_idx(slot, in->proto);
 	f.b[1] = bits_of(slot, bpf_map_lookup_elem(&nascar_proto, &k));
 
 	__builtin_memset(&ak, 0, sizeof(ak));
@@ -170,9 +160,9 @@ __attribute__((noinline)) int nascar_classify(const struct nascar_cls_in *in)
 	__builtin_memcpy(ak.addr, in->dst, 16);
 	f.b[3] = bits_of(slot, bpf_map_lookup_elem(&nascar_addr, &ak));
 
-	k = (slot * 2 + NASCAR_DIM_SRC) * 65536 + in->sport;
+	k = nascar_port_idx(slot, NASCAR_DIM_SRC, in->sport);
 	f.b[4] = bits_of(slot, bpf_map_lookup_elem(&nascar_ports, &k));
-	k = (slot * 2 + NASCAR_DIM_DST) * 65536 + in->dport;
+	k = nascar_port_idx(slot, NASCAR_DIM_DST, in->dport);
 	f.b[5] = bits_of(slot, bpf_map_lookup_elem(&nascar_ports, &k));
 
 	for (i = 0; i < 6; i++)
@@ -244,7 +234,7 @@ static __always_inline int police_take(__u32 slot, __u32 class_id, __u64 len, __
 {
 	struct nascar_class *c;
 	struct nascar_police *p;
-	__u32 k = slot * NASCAR_MAX_CLASSES + (class_id & (NASCAR_MAX_CLASSES - 1));
+	__u32 k = nascar_class_idx(slot, class_id & (NASCAR_MAX_CLASSES - 1));
 	__u64 now, rate, burst, tokens, need, add;
 	int ok;
 

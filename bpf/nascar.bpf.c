@@ -116,7 +116,7 @@ static __always_inline int nascar_run(void *ctx, const int xdp)
 		/* The tag was taken off into the skb (on receive, before TC):
 		 * a frame of a VLAN, not an untagged frame of this interface.
 		 * Tags still in the bytes make the parser say NP_OTHER. */
-		nascar_count(slot, ifid, NASCAR_NO_RULE, NASCAR_NO_CLASS, CNT_STACK, len);
+		nascar_count(slot, ifid, NASCAR_NO_RULE, NASCAR_NO_CLASS, NASCAR_CNT_STACK, len);
 		return TC_ACT_OK;
 	}
 
@@ -136,7 +136,7 @@ static __always_inline int nascar_run(void *ctx, const int xdp)
 	__builtin_memset(&pk, 0, sizeof(pk));
 	r = nascar_parse(data, data_end, (__u32)len, &pk);
 	if (r == NP_OTHER || r == NP_ND) {
-		nascar_count(slot, ifid, NASCAR_NO_RULE, NASCAR_NO_CLASS, CNT_STACK, len);
+		nascar_count(slot, ifid, NASCAR_NO_RULE, NASCAR_NO_CLASS, NASCAR_CNT_STACK, len);
 		return xdp ? xdp_pass(xctx, iflags, NASCAR_META_RULE_STACK, gen) : TC_ACT_OK;
 	}
 	pk.key.ifindex = ifindex;
@@ -168,8 +168,8 @@ static __always_inline int nascar_run(void *ctx, const int xdp)
 				/* too big for XDP: hand on (TC counts it when it is
 				 * there), route again next time */
 				if (!xdp || !(iflags & NASCAR_IF_TC))
-					nascar_count(slot, ifid, f->rule, f->class_id, CNT_STACK,
-						     len);
+					nascar_count(slot, ifid, f->rule, f->class_id,
+						     NASCAR_CNT_STACK, len);
 				if (xdp)
 					return xdp_pass(xctx, iflags, f->rule, gen);
 				return TC_ACT_OK;
@@ -191,11 +191,13 @@ static __always_inline int nascar_run(void *ctx, const int xdp)
 			return RET_PASS(xdp);
 		if ((iflags & NASCAR_IF_ALLOW_SRC) && meta_rule == NASCAR_NO_RULE &&
 		    !nascar_allowed(slot, ifid, &pk)) {
-			nascar_count(slot, ifid, NASCAR_NO_RULE, NASCAR_NO_CLASS, CNT_SPOOF, len);
+			nascar_count(slot, ifid, NASCAR_NO_RULE, NASCAR_NO_CLASS, NASCAR_CNT_SPOOF,
+				     len);
 			return RET_DROP(xdp);
 		}
 		if (r != NP_OK) {
-			nascar_count(slot, ifid, NASCAR_NO_RULE, NASCAR_NO_CLASS, CNT_STACK, len);
+			nascar_count(slot, ifid, NASCAR_NO_RULE, NASCAR_NO_CLASS, NASCAR_CNT_STACK,
+				     len);
 			return xdp ? xdp_pass(xctx, iflags, NASCAR_META_RULE_STACK, gen)
 				   : TC_ACT_OK;
 		}
@@ -203,14 +205,16 @@ static __always_inline int nascar_run(void *ctx, const int xdp)
 		rule = meta_rule != NASCAR_NO_RULE ? meta_rule
 						   : nascar_classify_pkt(slot, ifid, &pk);
 		if (rule > NASCAR_RULE_DEFAULT) {
-			nascar_count(slot, ifid, NASCAR_NO_RULE, NASCAR_NO_CLASS, CNT_STACK, len);
+			nascar_count(slot, ifid, NASCAR_NO_RULE, NASCAR_NO_CLASS, NASCAR_CNT_STACK,
+				     len);
 			return xdp ? xdp_pass(xctx, iflags, NASCAR_META_RULE_STACK, gen)
 				   : TC_ACT_OK;
 		}
-		k = slot * NASCAR_NRULES + rule;
+		k = nascar_rule_idx(slot, rule);
 		ru = bpf_map_lookup_elem(&nascar_rules, &k);
 		if (!ru) {
-			nascar_count(slot, ifid, NASCAR_NO_RULE, NASCAR_NO_CLASS, CNT_STACK, len);
+			nascar_count(slot, ifid, NASCAR_NO_RULE, NASCAR_NO_CLASS, NASCAR_CNT_STACK,
+				     len);
 			return RET_PASS(xdp);
 		}
 		__builtin_memset(f, 0, sizeof(*f));
@@ -219,7 +223,7 @@ static __always_inline int nascar_run(void *ctx, const int xdp)
 		f->class_id = ru->class_id;
 		f->dscp = NASCAR_DSCP_KEEP;
 		if (ru->class_id < NASCAR_MAX_CLASSES) {
-			k = slot * NASCAR_MAX_CLASSES + ru->class_id;
+			k = nascar_class_idx(slot, ru->class_id);
 			cl = bpf_map_lookup_elem(&nascar_classes, &k);
 			if (cl) {
 				f->priority = cl->priority;
@@ -242,7 +246,7 @@ static __always_inline int nascar_run(void *ctx, const int xdp)
 				/* too big for XDP and nothing known yet: hand on, no entry */
 				if (xdp && (iflags & NASCAR_IF_TC))
 					return xdp_pass(xctx, iflags, rule, gen);
-				nascar_count(slot, ifid, rule, f->class_id, CNT_STACK, len);
+				nascar_count(slot, ifid, rule, f->class_id, NASCAR_CNT_STACK, len);
 				return xdp ? xdp_pass(xctx, iflags, NASCAR_META_RULE_STACK, gen)
 					   : TC_ACT_OK;
 			}
@@ -257,15 +261,15 @@ static __always_inline int nascar_run(void *ctx, const int xdp)
 
 	/* ---- act ---- */
 	if (f->verdict == NASCAR_V_DROP) {
-		nascar_count(slot, ifid, rule, f->class_id, CNT_DROP, len);
+		nascar_count(slot, ifid, rule, f->class_id, NASCAR_CNT_DROP, len);
 		return RET_DROP(xdp);
 	}
 	if (f->verdict != NASCAR_V_FORWARD) {
-		nascar_count(slot, ifid, rule, f->class_id, CNT_STACK, len);
+		nascar_count(slot, ifid, rule, f->class_id, NASCAR_CNT_STACK, len);
 		return xdp ? xdp_pass(xctx, iflags, NASCAR_META_RULE_STACK, gen) : TC_ACT_OK;
 	}
 	if (pk.ttl <= 1) {
-		nascar_count(slot, ifid, rule, f->class_id, CNT_STACK, len);
+		nascar_count(slot, ifid, rule, f->class_id, NASCAR_CNT_STACK, len);
 		return xdp ? xdp_pass(xctx, iflags, NASCAR_META_RULE_STACK, gen) : TC_ACT_OK;
 	}
 
@@ -287,17 +291,17 @@ static __always_inline int nascar_run(void *ctx, const int xdp)
 		    pk.l3_len > f->mtu || (csum_walk && len > NASCAR_CSUM_MAX_FRAME) ||
 		    bpf_redirect_map(&nascar_devmap, f->ifindex, XDP_PASS) != XDP_REDIRECT) {
 			if (!(iflags & NASCAR_IF_TC))
-				nascar_count(slot, ifid, rule, f->class_id, CNT_STACK, len);
+				nascar_count(slot, ifid, rule, f->class_id, NASCAR_CNT_STACK, len);
 			return xdp_pass(xctx, iflags, rule, gen);
 		}
 		if (csum_walk && xdp_fix_l4_csum(xctx, &pk, data)) {
-			nascar_count(slot, ifid, rule, f->class_id, CNT_STACK, len);
+			nascar_count(slot, ifid, rule, f->class_id, NASCAR_CNT_STACK, len);
 			return xdp_pass(xctx, iflags, NASCAR_META_RULE_STACK, gen);
 		}
 		/* XDP alone cannot delay: a shaped class is policed here */
 		if ((f->flags & (NASCAR_FV_POLICE | NASCAR_FV_SHAPE)) &&
 		    !police_take(slot, f->class_id, len, len)) {
-			nascar_count(slot, ifid, rule, f->class_id, CNT_POLICE, len);
+			nascar_count(slot, ifid, rule, f->class_id, NASCAR_CNT_POLICE, len);
 			return XDP_DROP;
 		}
 		if ((void *)(eth + 1) > data_end)
@@ -317,13 +321,13 @@ static __always_inline int nascar_run(void *ctx, const int xdp)
 		}
 		__builtin_memcpy(eth->h_dest, f->dmac, 6);
 		__builtin_memcpy(eth->h_source, f->smac, 6);
-		nascar_count(slot, ifid, rule, f->class_id, CNT_XDP, len);
+		nascar_count(slot, ifid, rule, f->class_id, NASCAR_CNT_XDP, len);
 		return XDP_REDIRECT;
 	}
 
 	/* TC */
 	if (f->mtu && !skb->gso_size && pk.l3_len > f->mtu) {
-		nascar_count(slot, ifid, rule, f->class_id, CNT_STACK, len);
+		nascar_count(slot, ifid, rule, f->class_id, NASCAR_CNT_STACK, len);
 		return TC_ACT_OK;
 	}
 	/* police; or a rate where no scheduler of ours can delay the packet */
@@ -331,7 +335,7 @@ static __always_inline int nascar_run(void *ctx, const int xdp)
 	     ((f->flags & NASCAR_FV_SHAPE) && !(f->flags & NASCAR_FV_EGRESS_SCHED))) &&
 	    !police_take(slot, f->class_id, len,
 			 skb->gso_size ? (__u64)skb->gso_size + GSO_HDR_LEN(pk.family) : len)) {
-		nascar_count(slot, ifid, rule, f->class_id, CNT_POLICE, len);
+		nascar_count(slot, ifid, rule, f->class_id, NASCAR_CNT_POLICE, len);
 		return TC_ACT_SHOT;
 	}
 	{
@@ -362,7 +366,7 @@ static __always_inline int nascar_run(void *ctx, const int xdp)
 	 * shaped class is delayed there); elsewhere the 802.1Q priority */
 	skb->priority = (f->flags & NASCAR_FV_EGRESS_SCHED) ? NASCAR_SCHED_CLASSID(f->class_id)
 							    : f->priority;
-	nascar_count(slot, ifid, rule, f->class_id, CNT_TC, len);
+	nascar_count(slot, ifid, rule, f->class_id, NASCAR_CNT_TC, len);
 	if (have_nh && (f->flags & NASCAR_FV_NEED_TC)) {
 		struct bpf_redir_neigh nh;
 

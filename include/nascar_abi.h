@@ -5,7 +5,9 @@
  *
  * Contract:
  *  - every BPF map key and value, every .nfc record, every limit and every
- *    map name is defined here and nowhere else;
+ *    map name is defined here and nowhere else, and so is the map set
+ *    itself (NASCAR_MAPS), the index of every ARRAY map (nascar_*_idx())
+ *    and the counter pairs (NASCAR_CNT_*);
  *  - only fixed-width types from <linux/types.h>; no pointers, no bool, no
  *    enums as field types, no bitfields; every hole is an explicit pad*
  *    member that writers zero;
@@ -35,6 +37,9 @@
 
 #define NASCAR_ABI_VERSION 2
 
+/* The helpers below are inlined into the BPF programs, like macros. */
+#define NASCAR_ABI_INLINE static inline __attribute__((always_inline))
+
 /* Limits of one policy (the language page asks for at least these). */
 #define NASCAR_MAX_FLOWS 4096
 #define NASCAR_MAX_CLASSES 256
@@ -53,7 +58,8 @@
 #define NASCAR_NO_CLASS 0xffff
 #define NASCAR_DSCP_KEEP 0xff
 
-/* Map names, as pinned under the pin directory (at most 15 characters). */
+/* Map names, as pinned under the pin directory (at most 15 characters);
+ * each names a row of NASCAR_MAPS, the map table below. */
 #define NASCAR_MAP_STATE "nascar_state"
 #define NASCAR_MAP_SLOTS "nascar_slots"
 #define NASCAR_MAP_IFACES "nascar_ifaces"
@@ -205,23 +211,27 @@ _Static_assert(sizeof(struct nascar_addr_key) == 24, "nascar_addr_key size");
 #define NASCAR_ADDR_KEY_BITS 32 /* bits of slot/dim/family/pad */
 
 /*
- * nascar_ports: ARRAY of __u32 bitmap indexes, one per port:
- * index = (slot * 2 + dim) * 65536 + port (host order).
- * nascar_proto: ARRAY, index = slot * 256 + IP protocol.
- * nascar_inif: ARRAY, index = slot * NASCAR_MAX_IFACES + iface id.
+ * nascar_ports: ARRAY of __u32 bitmap indexes, one per port (host order),
+ * at nascar_port_idx(slot, dim, port).
+ * nascar_proto: ARRAY, at nascar_proto_idx(slot, IP protocol).
+ * nascar_inif: ARRAY, at nascar_iface_idx(slot, iface id).
+ * (The index helpers and the map table are at the end of this part.)
  */
-#define NASCAR_PORTS_ENTRIES (NASCAR_SLOTS * 2 * 65536)
-#define NASCAR_PROTO_ENTRIES (NASCAR_SLOTS * 256)
+#define NASCAR_NPORTS 65536 /* port values of one dim */
+#define NASCAR_NPROTOS 256  /* IP protocol values */
+#define NASCAR_PORTS_ENTRIES (NASCAR_SLOTS * 2 * NASCAR_NPORTS)
+#define NASCAR_PROTO_ENTRIES (NASCAR_SLOTS * NASCAR_NPROTOS)
 #define NASCAR_INIF_ENTRIES (NASCAR_SLOTS * NASCAR_MAX_IFACES)
 
-/* nascar_bits: ARRAY[NASCAR_SLOTS * NASCAR_MAX_BITMAPS]; bit i = flow i. */
+/* nascar_bits: ARRAY[NASCAR_SLOTS * NASCAR_MAX_BITMAPS], at
+ * nascar_bitmap_idx(slot, bitmap); bit i = flow i. */
 struct nascar_bitmap {
 	__u64 w[NASCAR_BITMAP_WORDS];
 };
 _Static_assert(sizeof(struct nascar_bitmap) == 512, "nascar_bitmap size");
 
-/* nascar_rules: ARRAY[NASCAR_SLOTS * NASCAR_NRULES]; the default at index
- * NASCAR_RULE_DEFAULT of each slot. */
+/* nascar_rules: ARRAY[NASCAR_SLOTS * NASCAR_NRULES], at nascar_rule_idx(slot,
+ * rule); the default at rule NASCAR_RULE_DEFAULT of each slot. */
 struct nascar_rule {
 	__u8 action; /* NASCAR_ACT_* */
 	__u8 pad0;
@@ -229,7 +239,8 @@ struct nascar_rule {
 };
 _Static_assert(sizeof(struct nascar_rule) == 4, "nascar_rule size");
 
-/* nascar_classes: ARRAY[NASCAR_SLOTS * NASCAR_MAX_CLASSES]. */
+/* nascar_classes: ARRAY[NASCAR_SLOTS * NASCAR_MAX_CLASSES], at
+ * nascar_class_idx(slot, class id). */
 /* struct nascar_class.flags */
 #define NASCAR_CLASS_POLICE 0x01 /* `police;`: drop over the rate at the first hook */
 
@@ -246,9 +257,9 @@ _Static_assert(sizeof(struct nascar_class) == 16, "nascar_class size");
 
 /*
  * nascar_police: ARRAY[NASCAR_SLOTS * NASCAR_MAX_CLASSES], one token bucket
- * per class, shared by every CPU (hence the lock).  tokens are bytes,
- * last_ns the time of the last refill; nascar-apply resets a slot's buckets
- * to full before switching to it.
+ * per class (at nascar_class_idx(slot, class id)), shared by every CPU
+ * (hence the lock).  tokens are bytes, last_ns the time of the last refill;
+ * nascar-apply resets a slot's buckets to full before switching to it.
  */
 struct nascar_police {
 	struct bpf_spin_lock lock;
@@ -324,14 +335,21 @@ _Static_assert(sizeof(struct nascar_flow_val) == 48, "nascar_flow_val size");
  * neighbour changes take effect within it (no daemon needed). */
 #define NASCAR_FIB_TTL_NS 250000000ULL
 
-/* nascar_devmap: DEVMAP_HASH keyed by egress ifindex. */
+/* Flow cache entries (all slots share it: entries carry the generation). */
+#define NASCAR_FLOW_ENTRIES 65536
+
+/* nascar_devmap: DEVMAP_HASH, the egress devices of XDP redirects: key and
+ * value are the ifindex. */
 
 /*
  * Counters, per CPU.  nascar_fstats: PERCPU_ARRAY[NASCAR_SLOTS *
- * NASCAR_NRULES] per flow (default at NASCAR_RULE_DEFAULT); nascar_cstats:
- * per class, [NASCAR_SLOTS * NASCAR_MAX_CLASSES]; nascar_istats: per
- * interface id, [NASCAR_SLOTS * NASCAR_MAX_IFACES] (spoofed and
- * not-for-us packets land here too).
+ * NASCAR_NRULES] per flow, at nascar_rule_idx(slot, rule) (default at
+ * NASCAR_RULE_DEFAULT); nascar_cstats: per class, [NASCAR_SLOTS *
+ * NASCAR_MAX_CLASSES] at nascar_class_idx(); nascar_istats: per interface
+ * id, [NASCAR_SLOTS * NASCAR_MAX_IFACES] at nascar_iface_idx() (spoofed and
+ * not-for-us packets land here too).  The struct is NASCAR_NCNT pairs of
+ * packets and bytes, pair NASCAR_CNT_* at words 2 * NASCAR_CNT_* and
+ * 2 * NASCAR_CNT_* + 1.
  */
 struct nascar_counters {
 	__u64 xdp_pkts;
@@ -350,6 +368,42 @@ struct nascar_counters {
 _Static_assert(sizeof(struct nascar_counters) == 96, "nascar_counters size");
 
 /*
+ * The pairs of struct nascar_counters, in order: X(ID, field) for the pair
+ * NASCAR_CNT_<ID>, fields <field>_pkts and <field>_bytes (also the names
+ * `nascar-apply stats --json` prints).  A packet is counted in one pair.
+ * enum nascar_cnt: NASCAR_CNT_XDP, NASCAR_CNT_TC, ... NASCAR_CNT_SPOOF, then
+ * their number, NASCAR_NCNT.
+ */
+#define NASCAR_CNTS(X)                                 \
+	X(XDP, xdp)	  /* forwarded by XDP */       \
+	X(TC, tc)	  /* forwarded by TC */        \
+	X(STACK, stack)	  /* handed to the stack */    \
+	X(DROP, drop)	  /* dropped by rule */        \
+	X(POLICE, police) /* dropped by the policer */ \
+	X(SPOOF, spoof)	  /* dropped by allow-src */
+
+#define NASCAR_CNT_ID_(id, field) NASCAR_CNT_##id,
+enum nascar_cnt { NASCAR_CNTS(NASCAR_CNT_ID_) NASCAR_NCNT };
+#undef NASCAR_CNT_ID_
+
+#define NASCAR_CNT_AT_(id, field)                                                           \
+	_Static_assert(__builtin_offsetof(struct nascar_counters, field##_pkts) ==          \
+				       16 * NASCAR_CNT_##id &&                              \
+			       __builtin_offsetof(struct nascar_counters, field##_bytes) == \
+				       16 * NASCAR_CNT_##id + 8,                            \
+		       #field " is pair NASCAR_CNT_" #id);
+NASCAR_CNTS(NASCAR_CNT_AT_)
+#undef NASCAR_CNT_AT_
+_Static_assert(sizeof(struct nascar_counters) == NASCAR_NCNT * 16, "nascar_counters pairs");
+
+/* The packets of pair what, as a word of struct nascar_counters seen as
+ * __u64[2 * NASCAR_NCNT]; its bytes are the next word. */
+NASCAR_ABI_INLINE __u32 nascar_cnt_word(enum nascar_cnt what)
+{
+	return 2 * (__u32)what;
+}
+
+/*
  * XDP -> TC hand-over.  When XDP passes a packet it has already classified
  * (GSO frame, over MTU, neighbour not resolved), it leaves this in
  * data_meta so the TC program does not classify it again.
@@ -364,6 +418,145 @@ struct nascar_meta {
 	__u32 generation;
 };
 _Static_assert(sizeof(struct nascar_meta) == 8, "nascar_meta size");
+
+/* nascar_debug, a read-only global of nascar.bpf.o: set before load by the
+ * benchmarks and tests only (0 otherwise, and dead code for the verifier). */
+enum nascar_dbg {
+	NASCAR_DBG_NO_CACHE = 0x01, /* never reuse a flow-cache entry */
+	NASCAR_DBG_NO_COUNT = 0x02, /* no counter updates (bench: their cost) */
+};
+
+/* ---- Map indexes ------------------------------------------------------- */
+
+/* The key of each ARRAY map above: a slot's tables follow one another. */
+
+/* nascar_ports */
+NASCAR_ABI_INLINE __u32 nascar_port_idx(__u32 slot, __u32 dim, __u32 port)
+{
+	return (slot * 2 + dim) * NASCAR_NPORTS + port;
+}
+
+/* nascar_proto */
+NASCAR_ABI_INLINE __u32 nascar_proto_idx(__u32 slot, __u32 proto)
+{
+	return slot * NASCAR_NPROTOS + proto;
+}
+
+/* nascar_inif, nascar_istats */
+NASCAR_ABI_INLINE __u32 nascar_iface_idx(__u32 slot, __u32 ifid)
+{
+	return slot * NASCAR_MAX_IFACES + ifid;
+}
+
+/* nascar_bits */
+NASCAR_ABI_INLINE __u32 nascar_bitmap_idx(__u32 slot, __u32 bitmap)
+{
+	return slot * NASCAR_MAX_BITMAPS + bitmap;
+}
+
+/* nascar_rules, nascar_fstats */
+NASCAR_ABI_INLINE __u32 nascar_rule_idx(__u32 slot, __u32 rule)
+{
+	return slot * NASCAR_NRULES + rule;
+}
+
+/* nascar_classes, nascar_police, nascar_cstats */
+NASCAR_ABI_INLINE __u32 nascar_class_idx(__u32 slot, __u32 class_id)
+{
+	return slot * NASCAR_MAX_CLASSES + class_id;
+}
+
+/* ---- The map set ------------------------------------------------------- */
+
+/* Distinct prefixes per slot: at most two per flow (src, dst) plus the /0
+ * entry of each dim and family. */
+#define NASCAR_ADDR_ENTRIES (NASCAR_SLOTS * (2 * NASCAR_MAX_FLOWS + 8))
+#define NASCAR_ALLOW_ENTRIES (NASCAR_SLOTS * NASCAR_MAX_ALLOW)
+
+/*
+ * Every map of the ABI, one row each, in the order of the BPF object:
+ *
+ *   X(ID, name, type, key, value, max_entries, map_flags, fill)
+ *
+ * ID: enum nascar_map_id's NASCAR_M_<ID>; name: the C identifier in the
+ * BPF object, and as a string its pin name (= NASCAR_MAP_<ID>, which
+ * tests/unit/test_abi.c checks); fill: 1 for the maps fill_slot() and
+ * fill_switch() need.  Tables indexed by slot are NASCAR_SLOTS times one
+ * policy's limit; the LPM tries are BPF_F_NO_PREALLOC (required by the
+ * kernel, and they only cost what they hold).
+ *
+ * bpf/maps.h defines the maps from this table, nascar-apply opens, pins and
+ * fills them through it (struct nascar_map_desc below), and tests/bpf checks
+ * the loaded object against it.  Adding a map: a row here, its
+ * NASCAR_MAP_<ID> name above.
+ */
+// clang-format off
+#define NASCAR_MAPS(X)									\
+	X(STATE, nascar_state, BPF_MAP_TYPE_ARRAY, __u32, struct nascar_state,		\
+	  1, 0, 1)									\
+	X(SLOTS, nascar_slots, BPF_MAP_TYPE_ARRAY, __u32, struct nascar_slot_cfg,	\
+	  NASCAR_SLOTS, 0, 1)								\
+	X(IFACES, nascar_ifaces, BPF_MAP_TYPE_HASH, struct nascar_ifkey,		\
+	  struct nascar_iface, NASCAR_SLOTS * NASCAR_MAX_IFACES, 0, 1)			\
+	X(ALLOW, nascar_allow, BPF_MAP_TYPE_LPM_TRIE, struct nascar_allow_key, __u32,	\
+	  NASCAR_ALLOW_ENTRIES, BPF_F_NO_PREALLOC, 1)					\
+	X(ADDR, nascar_addr, BPF_MAP_TYPE_LPM_TRIE, struct nascar_addr_key, __u32,	\
+	  NASCAR_ADDR_ENTRIES, BPF_F_NO_PREALLOC, 1)					\
+	X(PORTS, nascar_ports, BPF_MAP_TYPE_ARRAY, __u32, __u32,			\
+	  NASCAR_PORTS_ENTRIES, 0, 1)							\
+	X(PROTO, nascar_proto, BPF_MAP_TYPE_ARRAY, __u32, __u32,			\
+	  NASCAR_PROTO_ENTRIES, 0, 1)							\
+	X(INIF, nascar_inif, BPF_MAP_TYPE_ARRAY, __u32, __u32,				\
+	  NASCAR_INIF_ENTRIES, 0, 1)							\
+	X(BITS, nascar_bits, BPF_MAP_TYPE_ARRAY, __u32, struct nascar_bitmap,		\
+	  NASCAR_SLOTS * NASCAR_MAX_BITMAPS, 0, 1)					\
+	X(RULES, nascar_rules, BPF_MAP_TYPE_ARRAY, __u32, struct nascar_rule,		\
+	  NASCAR_SLOTS * NASCAR_NRULES, 0, 1)						\
+	X(CLASSES, nascar_classes, BPF_MAP_TYPE_ARRAY, __u32, struct nascar_class,	\
+	  NASCAR_SLOTS * NASCAR_MAX_CLASSES, 0, 1)					\
+	X(POLICE, nascar_police, BPF_MAP_TYPE_ARRAY, __u32, struct nascar_police,	\
+	  NASCAR_SLOTS * NASCAR_MAX_CLASSES, 0, 1)					\
+	X(FLOWS, nascar_flows, BPF_MAP_TYPE_LRU_HASH, struct nascar_flow_key,		\
+	  struct nascar_flow_val, NASCAR_FLOW_ENTRIES, 0, 0)				\
+	X(DEVMAP, nascar_devmap, BPF_MAP_TYPE_DEVMAP_HASH, __u32, __u32,		\
+	  NASCAR_MAX_IFACES, 0, 0)							\
+	X(FSTATS, nascar_fstats, BPF_MAP_TYPE_PERCPU_ARRAY, __u32,			\
+	  struct nascar_counters, NASCAR_SLOTS * NASCAR_NRULES, 0, 1)			\
+	X(CSTATS, nascar_cstats, BPF_MAP_TYPE_PERCPU_ARRAY, __u32,			\
+	  struct nascar_counters, NASCAR_SLOTS * NASCAR_MAX_CLASSES, 0, 1)		\
+	X(ISTATS, nascar_istats, BPF_MAP_TYPE_PERCPU_ARRAY, __u32,			\
+	  struct nascar_counters, NASCAR_SLOTS * NASCAR_MAX_IFACES, 0, 1)
+// clang-format on
+
+#define NASCAR_MAP_ID_(id, ...) NASCAR_M_##id,
+enum nascar_map_id { NASCAR_MAPS(NASCAR_MAP_ID_) NASCAR_NMAPS };
+#undef NASCAR_MAP_ID_
+
+#ifndef __bpf__
+/* Userspace: one map of the table as numbers (not a map or file layout). */
+struct nascar_map_desc {
+	const char *name; /* pin name, NASCAR_MAP_* */
+	__u32 type;	  /* BPF_MAP_TYPE_* */
+	__u32 key_size;
+	__u32 value_size;
+	__u32 max_entries;
+	__u32 map_flags;
+	__u32 fill; /* needed by fill_slot() and fill_switch() */
+};
+
+/* Row id of NASCAR_MAPS (enum nascar_map_id); NULL out of range. */
+static inline const struct nascar_map_desc *nascar_map_desc(unsigned int id)
+{
+	static const struct nascar_map_desc desc[NASCAR_NMAPS] = {
+#define NASCAR_MAP_DESC_(id, name, type, key, value, max, flags, fill) \
+	[NASCAR_M_##id] = {#name, type, sizeof(key), sizeof(value), max, flags, fill},
+		NASCAR_MAPS(NASCAR_MAP_DESC_)
+#undef NASCAR_MAP_DESC_
+	};
+
+	return id < NASCAR_NMAPS ? &desc[id] : (const struct nascar_map_desc *)0;
+}
+#endif
 
 /* ---- The compiled policy file (.nfc) ---------------------------------- */
 

@@ -343,10 +343,10 @@ static int read_active(const struct rt_bpf *b, struct nascar_state *ns, struct n
 
 	memset(ns, 0, sizeof(*ns));
 	memset(cfg, 0, sizeof(*cfg));
-	if (bpf_map_lookup_elem(b->map[M_STATE], &k, ns) < 0)
+	if (bpf_map_lookup_elem(b->map[NASCAR_M_STATE], &k, ns) < 0)
 		return -errno;
 	k = ns->active_slot & 1;
-	if (bpf_map_lookup_elem(b->map[M_SLOTS], &k, cfg) < 0)
+	if (bpf_map_lookup_elem(b->map[NASCAR_M_SLOTS], &k, cfg) < 0)
 		return -errno;
 	return 0;
 }
@@ -354,23 +354,8 @@ static int read_active(const struct rt_bpf *b, struct nascar_state *ns, struct n
 static void to_fill_maps(const struct rt_bpf *b, struct fill_maps *m)
 {
 	memset(m, 0, sizeof(*m));
-	m->state = b->map[M_STATE];
-	m->slots = b->map[M_SLOTS];
-	m->ifaces = b->map[M_IFACES];
-	m->allow = b->map[M_ALLOW];
-	m->addr = b->map[M_ADDR];
-	m->ports = b->map[M_PORTS];
-	m->proto = b->map[M_PROTO];
-	m->inif = b->map[M_INIF];
-	m->bits = b->map[M_BITS];
-	m->rules = b->map[M_RULES];
-	m->classes = b->map[M_CLASSES];
-	m->police = b->map[M_POLICE];
-	m->fstats = b->map[M_FSTATS];
-	m->cstats = b->map[M_CSTATS];
-	m->istats = b->map[M_ISTATS];
-	m->flows = b->map[M_FLOWS];
-	m->devmap = b->map[M_DEVMAP];
+	for (int i = 0; i < NASCAR_NMAPS; i++)
+		m->fd[i] = b->map[i];
 	m->owned = 0;
 }
 
@@ -453,7 +438,7 @@ static int same_policy_in_force(const struct rt_opts *o, const struct rt_bpf *b,
 			return 0;
 		/* a device that changed since (a veth's peer turned GRO off):
 		 * the data path's flags must follow */
-		if (bpf_map_lookup_elem(b->map[M_IFACES], &k, &v) < 0 ||
+		if (bpf_map_lookup_elem(b->map[NASCAR_M_IFACES], &k, &v) < 0 ||
 		    !!(v.flags & NASCAR_IF_NO_XDP_TX) != !!plan[i].no_xdp_tx)
 			return 0;
 	}
@@ -741,7 +726,7 @@ int cmd_apply(struct rt_opts *o, const char *file)
 	for (size_t i = 0; i < n; i++) {
 		__u32 k = (__u32)plan[i].dev.ifindex, v;
 
-		if (bpf_map_lookup_elem(b.map[M_DEVMAP], &k, &v) == 0)
+		if (bpf_map_lookup_elem(b.map[NASCAR_M_DEVMAP], &k, &v) == 0)
 			continue;
 		to_fill_maps(&b, &fm);
 		ret = fill_devmap_add(&fm, (int)k);
@@ -975,7 +960,7 @@ int cmd_apply(struct rt_opts *o, const char *file)
 
 			pr_info("%s: detached (no longer declared)", s->name);
 			if (k)
-				bpf_map_delete_elem(b.map[M_DEVMAP], &k);
+				bpf_map_delete_elem(b.map[NASCAR_M_DEVMAP], &k);
 			state_del(&st, s);
 			save_state(o, &st);
 			continue;
@@ -1005,7 +990,7 @@ rollback:
 		if (added_dev[i]) {
 			__u32 k = (__u32)plan[i].dev.ifindex;
 
-			bpf_map_delete_elem(b.map[M_DEVMAP], &k);
+			bpf_map_delete_elem(b.map[NASCAR_M_DEVMAP], &k);
 		}
 		if (added_vlan[i])
 			restore_vlan(s);

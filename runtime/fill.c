@@ -29,43 +29,15 @@ static void seterr(char *err, size_t errlen, const char *fmt, ...)
 	va_end(ap);
 }
 
-struct map_slot {
-	const char *name;
-	size_t off;
-	int required; /* by fill_slot */
-};
-
-#define MS(n, f, r)                                 \
-	{                                           \
-		n, offsetof(struct fill_maps, f), r \
-	}
-static const struct map_slot map_slots[] = {
-	MS(NASCAR_MAP_STATE, state, 1),	    MS(NASCAR_MAP_SLOTS, slots, 1),
-	MS(NASCAR_MAP_IFACES, ifaces, 1),   MS(NASCAR_MAP_ALLOW, allow, 1),
-	MS(NASCAR_MAP_ADDR, addr, 1),	    MS(NASCAR_MAP_PORTS, ports, 1),
-	MS(NASCAR_MAP_PROTO, proto, 1),	    MS(NASCAR_MAP_INIF, inif, 1),
-	MS(NASCAR_MAP_BITS, bits, 1),	    MS(NASCAR_MAP_RULES, rules, 1),
-	MS(NASCAR_MAP_CLASSES, classes, 1), MS(NASCAR_MAP_POLICE, police, 1),
-	MS(NASCAR_MAP_FSTATS, fstats, 1),   MS(NASCAR_MAP_CSTATS, cstats, 1),
-	MS(NASCAR_MAP_ISTATS, istats, 1),   MS(NASCAR_MAP_FLOWS, flows, 0),
-	MS(NASCAR_MAP_DEVMAP, devmap, 0),
-};
-#define NMAPS (sizeof(map_slots) / sizeof(map_slots[0]))
-
-static int *fdp(struct fill_maps *m, size_t i)
-{
-	return (int *)((char *)m + map_slots[i].off);
-}
-
 int fill_maps_from_obj(struct fill_maps *m, struct bpf_object *obj)
 {
-	size_t i;
+	unsigned int i;
 
-	for (i = 0; i < NMAPS; i++) {
-		struct bpf_map *map = bpf_object__find_map_by_name(obj, map_slots[i].name);
+	for (i = 0; i < NASCAR_NMAPS; i++) {
+		struct bpf_map *map = bpf_object__find_map_by_name(obj, nascar_map_desc(i)->name);
 
-		*fdp(m, i) = map ? bpf_map__fd(map) : -1;
-		if (*fdp(m, i) < 0 && map_slots[i].required)
+		m->fd[i] = map ? bpf_map__fd(map) : -1;
+		if (m->fd[i] < 0 && nascar_map_desc(i)->fill)
 			return -ENOENT;
 	}
 	m->owned = 0;
@@ -75,16 +47,16 @@ int fill_maps_from_obj(struct fill_maps *m, struct bpf_object *obj)
 int fill_maps_from_pins(struct fill_maps *m, const char *dir)
 {
 	char path[4096];
-	size_t i;
+	unsigned int i;
 	int err;
 
-	for (i = 0; i < NMAPS; i++)
-		*fdp(m, i) = -1;
+	for (i = 0; i < NASCAR_NMAPS; i++)
+		m->fd[i] = -1;
 	m->owned = 1;
-	for (i = 0; i < NMAPS; i++) {
-		snprintf(path, sizeof(path), "%s/%s", dir, map_slots[i].name);
-		*fdp(m, i) = bpf_obj_get(path);
-		if (*fdp(m, i) < 0 && map_slots[i].required) {
+	for (i = 0; i < NASCAR_NMAPS; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, nascar_map_desc(i)->name);
+		m->fd[i] = bpf_obj_get(path);
+		if (m->fd[i] < 0 && nascar_map_desc(i)->fill) {
 			err = -errno;
 			fill_maps_close(m);
 			return err;
@@ -95,14 +67,14 @@ int fill_maps_from_pins(struct fill_maps *m, const char *dir)
 
 void fill_maps_close(struct fill_maps *m)
 {
-	size_t i;
+	unsigned int i;
 
 	if (!m->owned)
 		return;
-	for (i = 0; i < NMAPS; i++) {
-		if (*fdp(m, i) >= 0)
-			close(*fdp(m, i));
-		*fdp(m, i) = -1;
+	for (i = 0; i < NASCAR_NMAPS; i++) {
+		if (m->fd[i] >= 0)
+			close(m->fd[i]);
+		m->fd[i] = -1;
 	}
 	m->owned = 0;
 }
@@ -254,13 +226,13 @@ int fill_slot_ex(struct fill_maps *m, const struct nfc_image *img, int slot,
 	}
 
 	/* interfaces and LPM entries left by the slot's previous policy */
-	CHECK(clear_slot_keys(m->ifaces, sizeof(struct nascar_ifkey),
+	CHECK(clear_slot_keys(m->fd[NASCAR_M_IFACES], sizeof(struct nascar_ifkey),
 			      offsetof(struct nascar_ifkey, slot), 4, slot),
 	      NASCAR_MAP_IFACES " (clear)");
-	CHECK(clear_slot_keys(m->allow, sizeof(struct nascar_allow_key),
+	CHECK(clear_slot_keys(m->fd[NASCAR_M_ALLOW], sizeof(struct nascar_allow_key),
 			      offsetof(struct nascar_allow_key, slot), 1, slot),
 	      NASCAR_MAP_ALLOW " (clear)");
-	CHECK(clear_slot_keys(m->addr, sizeof(struct nascar_addr_key),
+	CHECK(clear_slot_keys(m->fd[NASCAR_M_ADDR], sizeof(struct nascar_addr_key),
 			      offsetof(struct nascar_addr_key, slot), 1, slot),
 	      NASCAR_MAP_ADDR " (clear)");
 
@@ -270,7 +242,7 @@ int fill_slot_ex(struct fill_maps *m, const struct nfc_image *img, int slot,
 
 		k.slot = (__u8)slot;
 		k.pad0 = 0;
-		if (bpf_map_update_elem(m->addr, &k, &v, BPF_ANY)) {
+		if (bpf_map_update_elem(m->fd[NASCAR_M_ADDR], &k, &v, BPF_ANY)) {
 			err = -errno;
 			seterr(errbuf, errlen, "slot %d: %s: %s", slot, NASCAR_MAP_ADDR,
 			       strerror(errno));
@@ -283,7 +255,7 @@ int fill_slot_ex(struct fill_maps *m, const struct nfc_image *img, int slot,
 
 		k.slot = (__u8)slot;
 		k.pad0 = 0;
-		if (bpf_map_update_elem(m->allow, &k, &v, BPF_ANY)) {
+		if (bpf_map_update_elem(m->fd[NASCAR_M_ALLOW], &k, &v, BPF_ANY)) {
 			err = -errno;
 			seterr(errbuf, errlen, "slot %d: %s: %s", slot, NASCAR_MAP_ALLOW,
 			       strerror(errno));
@@ -291,8 +263,8 @@ int fill_slot_ex(struct fill_maps *m, const struct nfc_image *img, int slot,
 		}
 	}
 
-	/* ports: the ranges cover 0..65535 once per dim */
-	ports = calloc(2 * 65536, sizeof(*ports));
+	/* ports: the ranges cover 0..65535 once per dim; laid out as slot 0's */
+	ports = calloc(2 * NASCAR_NPORTS, sizeof(*ports));
 	if (!ports) {
 		err = -ENOMEM;
 		goto out;
@@ -302,18 +274,20 @@ int fill_slot_ex(struct fill_maps *m, const struct nfc_image *img, int slot,
 		__u32 p;
 
 		for (p = r->lo; p <= r->hi; p++)
-			ports[(r->dim & 1) * 65536 + p] = r->bitmap;
+			ports[nascar_port_idx(0, r->dim & 1, p)] = r->bitmap;
 	}
-	CHECK(update_range(m->ports, (__u32)slot * 2 * 65536, ports, sizeof(__u32), 2 * 65536),
+	CHECK(update_range(m->fd[NASCAR_M_PORTS], nascar_port_idx((__u32)slot, 0, 0), ports,
+			   sizeof(__u32), 2 * NASCAR_NPORTS),
 	      NASCAR_MAP_PORTS);
-	CHECK(update_range(m->proto, (__u32)slot * 256, img->proto, sizeof(__u32), 256),
+	CHECK(update_range(m->fd[NASCAR_M_PROTO], nascar_proto_idx((__u32)slot, 0), img->proto,
+			   sizeof(__u32), NASCAR_NPROTOS),
 	      NASCAR_MAP_PROTO);
-	CHECK(update_range(m->inif, (__u32)slot * NASCAR_MAX_IFACES, img->inif, sizeof(__u32),
-			   NASCAR_MAX_IFACES),
+	CHECK(update_range(m->fd[NASCAR_M_INIF], nascar_iface_idx((__u32)slot, 0), img->inif,
+			   sizeof(__u32), NASCAR_MAX_IFACES),
 	      NASCAR_MAP_INIF);
 	if (img->nbitmaps)
-		CHECK(update_range(m->bits, (__u32)slot * NASCAR_MAX_BITMAPS, img->bitmaps,
-				   sizeof(struct nascar_bitmap), img->nbitmaps),
+		CHECK(update_range(m->fd[NASCAR_M_BITS], nascar_bitmap_idx((__u32)slot, 0),
+				   img->bitmaps, sizeof(struct nascar_bitmap), img->nbitmaps),
 		      NASCAR_MAP_BITS);
 
 	/* rules: flows in order, the default (last in the image) at its index */
@@ -329,8 +303,8 @@ int fill_slot_ex(struct fill_maps *m, const struct nfc_image *img, int slot,
 	for (i = 0; i < img->nflows; i++)
 		rules[i] = img->flows[i].rule;
 	rules[NASCAR_RULE_DEFAULT] = img->flows[img->nflows].rule;
-	CHECK(update_range(m->rules, (__u32)slot * NASCAR_NRULES, rules, sizeof(*rules),
-			   NASCAR_NRULES),
+	CHECK(update_range(m->fd[NASCAR_M_RULES], nascar_rule_idx((__u32)slot, 0), rules,
+			   sizeof(*rules), NASCAR_NRULES),
 	      NASCAR_MAP_RULES);
 	for (i = 0; i < NASCAR_MAX_CLASSES; i++)
 		classes[i].dscp = NASCAR_DSCP_KEEP;
@@ -338,27 +312,27 @@ int fill_slot_ex(struct fill_maps *m, const struct nfc_image *img, int slot,
 		classes[i] = img->classes[i].val;
 		police[i].tokens = classes[i].burst; /* full; last_ns 0 = long ago */
 	}
-	CHECK(update_range(m->classes, (__u32)slot * NASCAR_MAX_CLASSES, classes, sizeof(*classes),
-			   NASCAR_MAX_CLASSES),
+	CHECK(update_range(m->fd[NASCAR_M_CLASSES], nascar_class_idx((__u32)slot, 0), classes,
+			   sizeof(*classes), NASCAR_MAX_CLASSES),
 	      NASCAR_MAP_CLASSES);
-	CHECK(update_range(m->police, (__u32)slot * NASCAR_MAX_CLASSES, police, sizeof(*police),
-			   NASCAR_MAX_CLASSES),
+	CHECK(update_range(m->fd[NASCAR_M_POLICE], nascar_class_idx((__u32)slot, 0), police,
+			   sizeof(*police), NASCAR_MAX_CLASSES),
 	      NASCAR_MAP_POLICE);
 
-	CHECK(zero_percpu(m->fstats, (__u32)slot * NASCAR_NRULES, NASCAR_NRULES,
+	CHECK(zero_percpu(m->fd[NASCAR_M_FSTATS], nascar_rule_idx((__u32)slot, 0), NASCAR_NRULES,
 			  sizeof(struct nascar_counters)),
 	      NASCAR_MAP_FSTATS);
-	CHECK(zero_percpu(m->cstats, (__u32)slot * NASCAR_MAX_CLASSES, NASCAR_MAX_CLASSES,
-			  sizeof(struct nascar_counters)),
+	CHECK(zero_percpu(m->fd[NASCAR_M_CSTATS], nascar_class_idx((__u32)slot, 0),
+			  NASCAR_MAX_CLASSES, sizeof(struct nascar_counters)),
 	      NASCAR_MAP_CSTATS);
-	CHECK(zero_percpu(m->istats, (__u32)slot * NASCAR_MAX_IFACES, NASCAR_MAX_IFACES,
-			  sizeof(struct nascar_counters)),
+	CHECK(zero_percpu(m->fd[NASCAR_M_ISTATS], nascar_iface_idx((__u32)slot, 0),
+			  NASCAR_MAX_IFACES, sizeof(struct nascar_counters)),
 	      NASCAR_MAP_ISTATS);
 
 	{
 		__u32 k = (__u32)slot;
 
-		if (bpf_map_update_elem(m->slots, &k, img->cfg, BPF_ANY)) {
+		if (bpf_map_update_elem(m->fd[NASCAR_M_SLOTS], &k, img->cfg, BPF_ANY)) {
 			err = -errno;
 			seterr(errbuf, errlen, "slot %d: %s: %s", slot, NASCAR_MAP_SLOTS,
 			       strerror(errno));
@@ -375,7 +349,7 @@ int fill_slot_ex(struct fill_maps *m, const struct nfc_image *img, int slot,
 		v.pad0 = 0;
 		if (attach_flags)
 			v.flags |= attach_flags[i];
-		if (bpf_map_update_elem(m->ifaces, &k, &v, BPF_ANY)) {
+		if (bpf_map_update_elem(m->fd[NASCAR_M_IFACES], &k, &v, BPF_ANY)) {
 			err = -errno;
 			seterr(errbuf, errlen, "slot %d: %s: %s", slot, NASCAR_MAP_IFACES,
 			       strerror(errno));
@@ -403,7 +377,7 @@ int fill_switch(struct fill_maps *m, int slot, __u32 generation)
 
 	if (slot < 0 || slot >= NASCAR_SLOTS)
 		return -EINVAL;
-	if (bpf_map_update_elem(m->state, &k, &st, BPF_ANY))
+	if (bpf_map_update_elem(m->fd[NASCAR_M_STATE], &k, &st, BPF_ANY))
 		return -errno;
 	return 0;
 }
@@ -412,7 +386,7 @@ int fill_read_state(struct fill_maps *m, struct nascar_state *st)
 {
 	__u32 k = 0;
 
-	if (bpf_map_lookup_elem(m->state, &k, st))
+	if (bpf_map_lookup_elem(m->fd[NASCAR_M_STATE], &k, st))
 		return -errno;
 	return 0;
 }
@@ -421,9 +395,9 @@ int fill_devmap_add(struct fill_maps *m, int ifindex)
 {
 	__u32 k = (__u32)ifindex, v = (__u32)ifindex;
 
-	if (m->devmap < 0)
+	if (m->fd[NASCAR_M_DEVMAP] < 0)
 		return -ENOENT;
-	if (bpf_map_update_elem(m->devmap, &k, &v, BPF_ANY))
+	if (bpf_map_update_elem(m->fd[NASCAR_M_DEVMAP], &k, &v, BPF_ANY))
 		return -errno;
 	return 0;
 }
@@ -432,9 +406,9 @@ int fill_devmap_del(struct fill_maps *m, int ifindex)
 {
 	__u32 k = (__u32)ifindex;
 
-	if (m->devmap < 0)
+	if (m->fd[NASCAR_M_DEVMAP] < 0)
 		return -ENOENT;
-	if (bpf_map_delete_elem(m->devmap, &k) && errno != ENOENT)
+	if (bpf_map_delete_elem(m->fd[NASCAR_M_DEVMAP], &k) && errno != ENOENT)
 		return -errno;
 	return 0;
 }

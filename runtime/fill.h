@@ -31,11 +31,11 @@
 
 struct bpf_object;
 
-/* Map file descriptors; -1 for a map that is not at hand.  fill_slot()
- * needs all but flows and devmap. */
+/* Map file descriptors by enum nascar_map_id (fd[NASCAR_M_STATE], ...); -1
+ * for a map that is not at hand.  fill_slot() needs those whose NASCAR_MAPS
+ * row says fill (all but flows and devmap). */
 struct fill_maps {
-	int state, slots, ifaces, allow, addr, ports, proto, inif, bits, rules, classes, police;
-	int fstats, cstats, istats, flows, devmap;
+	int fd[NASCAR_NMAPS];
 	int owned; /* fds were opened by fill_maps_from_pins(): close them */
 };
 

@@ -18,18 +18,6 @@
 #include "state.h"
 #include "nfc.h"
 
-const char *const load_map_names[M_COUNT] = {
-	[M_STATE] = NASCAR_MAP_STATE,	  [M_SLOTS] = NASCAR_MAP_SLOTS,
-	[M_IFACES] = NASCAR_MAP_IFACES,	  [M_ALLOW] = NASCAR_MAP_ALLOW,
-	[M_ADDR] = NASCAR_MAP_ADDR,	  [M_PORTS] = NASCAR_MAP_PORTS,
-	[M_PROTO] = NASCAR_MAP_PROTO,	  [M_INIF] = NASCAR_MAP_INIF,
-	[M_BITS] = NASCAR_MAP_BITS,	  [M_RULES] = NASCAR_MAP_RULES,
-	[M_CLASSES] = NASCAR_MAP_CLASSES, [M_POLICE] = NASCAR_MAP_POLICE,
-	[M_FLOWS] = NASCAR_MAP_FLOWS,	  [M_DEVMAP] = NASCAR_MAP_DEVMAP,
-	[M_FSTATS] = NASCAR_MAP_FSTATS,	  [M_CSTATS] = NASCAR_MAP_CSTATS,
-	[M_ISTATS] = NASCAR_MAP_ISTATS,
-};
-
 static const char *const prog_names[] = {LOAD_PROG_XDP, LOAD_PROG_TC};
 
 void load_init(struct rt_bpf *b)
@@ -37,7 +25,7 @@ void load_init(struct rt_bpf *b)
 	memset(b, 0, sizeof(*b));
 	b->prog_xdp = -1;
 	b->prog_tc = -1;
-	for (int i = 0; i < M_COUNT; i++)
+	for (int i = 0; i < NASCAR_NMAPS; i++)
 		b->map[i] = -1;
 }
 
@@ -250,11 +238,11 @@ int load_object(struct rt_bpf *b, const char *pin_dir, const char *obj_path, cha
 				prog, strerror(-ret), logf);
 	}
 
-	for (int i = 0; i < M_COUNT; i++) {
-		map = bpf_object__find_map_by_name(b->obj, load_map_names[i]);
+	for (int i = 0; i < NASCAR_NMAPS; i++) {
+		map = bpf_object__find_map_by_name(b->obj, nascar_map_desc(i)->name);
 		if (!map)
 			return nfc_fail(err, errlen, -ENOENT, "the BPF object has no map %s",
-					load_map_names[i]);
+					nascar_map_desc(i)->name);
 		b->map[i] = bpf_map__fd(map);
 	}
 	if (reuse_progs) {
@@ -284,8 +272,8 @@ int load_pinned(struct rt_bpf *b, const char *pin_dir, char *err, size_t errlen)
 
 	b->own_fds = 1;
 	b->own_progs = 1;
-	for (int i = 0; i < M_COUNT; i++) {
-		pin_path(path, sizeof(path), pin_dir, load_map_names[i]);
+	for (int i = 0; i < NASCAR_NMAPS; i++) {
+		pin_path(path, sizeof(path), pin_dir, nascar_map_desc(i)->name);
 		b->map[i] = bpf_obj_get(path);
 		if (b->map[i] < 0) {
 			int ret = -errno;
@@ -304,7 +292,7 @@ int load_pinned(struct rt_bpf *b, const char *pin_dir, char *err, size_t errlen)
 void load_close(struct rt_bpf *b)
 {
 	if (b->own_fds) {
-		for (int i = 0; i < M_COUNT; i++)
+		for (int i = 0; i < NASCAR_NMAPS; i++)
 			if (b->map[i] >= 0)
 				close(b->map[i]);
 	}
@@ -327,8 +315,8 @@ int load_pins_exist(const char *pin_dir)
 	char path[PATH_MAX];
 	struct stat st;
 
-	for (int i = 0; i < M_COUNT; i++) {
-		pin_path(path, sizeof(path), pin_dir, load_map_names[i]);
+	for (int i = 0; i < NASCAR_NMAPS; i++) {
+		pin_path(path, sizeof(path), pin_dir, nascar_map_desc(i)->name);
 		if (stat(path, &st) == 0)
 			return 1;
 	}

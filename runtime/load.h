@@ -3,43 +3,22 @@
  * load.h - the BPF object of nascar-apply: open, load, pin, reuse.
  *
  * Contract: every map is pinned at <pin dir>/<map name> (the NASCAR_MAP_*
- * names); the two programs at <pin dir>/prog_nascar_xdp and
- * prog_nascar_tc; links under <pin dir>/links/ (attach.h).  A load with
- * pins in place reuses the pinned maps (libbpf checks that they match this
- * build) and the pinned programs, so every interface runs the same
- * program instance.  A verifier rejection writes libbpf's whole output to
- * a log file whose path load_object() returns in err.
+ * names; the maps of the ABI are the rows of NASCAR_MAPS); the two programs
+ * at <pin dir>/prog_nascar_xdp and prog_nascar_tc; links under
+ * <pin dir>/links/ (attach.h).  A load with pins in place reuses the pinned
+ * maps (libbpf checks that they match this build) and the pinned programs,
+ * so every interface runs the same program instance.  A verifier rejection
+ * writes libbpf's whole output to a log file whose path load_object()
+ * returns in err.
  */
 #ifndef NASCAR_LOAD_H
 #define NASCAR_LOAD_H
 
 #include <stddef.h>
+#include "nascar_abi.h"
 
 struct bpf_object;
 struct nascar_bpf;
-
-enum {
-	M_STATE,
-	M_SLOTS,
-	M_IFACES,
-	M_ALLOW,
-	M_ADDR,
-	M_PORTS,
-	M_PROTO,
-	M_INIF,
-	M_BITS,
-	M_RULES,
-	M_CLASSES,
-	M_POLICE,
-	M_FLOWS,
-	M_DEVMAP,
-	M_FSTATS,
-	M_CSTATS,
-	M_ISTATS,
-	M_COUNT
-};
-
-extern const char *const load_map_names[M_COUNT];
 
 #define LOAD_PROG_XDP "nascar_xdp"
 #define LOAD_PROG_TC "nascar_tc"
@@ -49,9 +28,9 @@ struct rt_bpf {
 	struct bpf_object *obj;	 /* skel->obj, or one opened from --bpf-obj */
 	int prog_xdp;		 /* fds, -1 when absent */
 	int prog_tc;
-	int map[M_COUNT]; /* fds */
-	int own_fds;	  /* map fds opened from pins (close them) */
-	int own_progs;	  /* program fds opened from pins (close them) */
+	int map[NASCAR_NMAPS]; /* fds, by enum nascar_map_id (NASCAR_M_*) */
+	int own_fds;	       /* map fds opened from pins (close them) */
+	int own_progs;	       /* program fds opened from pins (close them) */
 };
 
 void load_init(struct rt_bpf *b);

@@ -66,9 +66,9 @@ static int open_pins(struct rt_opts *o, struct rt_bpf *b, struct nascar_state *n
 	}
 	memset(ns, 0, sizeof(*ns));
 	memset(cfg, 0, sizeof(*cfg));
-	bpf_map_lookup_elem(b->map[M_STATE], &k, ns);
+	bpf_map_lookup_elem(b->map[NASCAR_M_STATE], &k, ns);
 	k = ns->active_slot & 1;
-	bpf_map_lookup_elem(b->map[M_SLOTS], &k, cfg);
+	bpf_map_lookup_elem(b->map[NASCAR_M_SLOTS], &k, cfg);
 	return 0;
 }
 
@@ -233,7 +233,7 @@ static void check_devices(const struct rt_bpf *b, const struct rt_state *st,
 		struct nascar_iface v;
 		struct probe_dev d;
 
-		if (s->ifindex <= 0 || bpf_map_lookup_elem(b->map[M_IFACES], &k, &v) < 0)
+		if (s->ifindex <= 0 || bpf_map_lookup_elem(b->map[NASCAR_M_IFACES], &k, &v) < 0)
 			continue;
 		if (probe_dev(s->name, &d) < 0 || d.kind == DEV_TAP ||
 		    (v.flags & NASCAR_IF_NO_XDP_TX))
@@ -449,9 +449,9 @@ static int take_snap(struct rt_opts *o, struct rt_bpf *b, struct nfc_image *img,
 	size_t cap, nflows, nclasses, nifaces;
 
 	memset(s, 0, sizeof(*s));
-	bpf_map_lookup_elem(b->map[M_STATE], &k, &s->ns);
+	bpf_map_lookup_elem(b->map[NASCAR_M_STATE], &k, &s->ns);
 	slot = s->ns.active_slot & 1;
-	bpf_map_lookup_elem(b->map[M_SLOTS], &slot, &s->cfg);
+	bpf_map_lookup_elem(b->map[NASCAR_M_SLOTS], &slot, &s->cfg);
 	s->t = now_s();
 	nflows = s->cfg.nflows;
 	nclasses = s->cfg.nclasses;
@@ -478,7 +478,7 @@ static int take_snap(struct rt_opts *o, struct rt_bpf *b, struct nfc_image *img,
 		r->cls = "";
 		if (f && f->rule.class_id != NASCAR_NO_CLASS && f->rule.class_id < img->nclasses)
 			r->cls = img->classes[f->rule.class_id].name;
-		sum_counters(b->map[M_FSTATS], slot * NASCAR_NRULES + rule, &r->c);
+		sum_counters(b->map[NASCAR_M_FSTATS], nascar_rule_idx(slot, rule), &r->c);
 	}
 	sched_drops(shaper_drops);
 	for (size_t i = 0; i < nclasses; i++) {
@@ -492,7 +492,7 @@ static int take_snap(struct rt_opts *o, struct rt_bpf *b, struct nfc_image *img,
 			snprintf(r->name, sizeof(r->name), "class#%zu", i);
 		r->action = "";
 		r->cls = "";
-		sum_counters(b->map[M_CSTATS], slot * NASCAR_MAX_CLASSES + (__u32)i, &r->c);
+		sum_counters(b->map[NASCAR_M_CSTATS], nascar_class_idx(slot, (__u32)i), &r->c);
 		/* a shaped class's packets that waited too long in Nascar's
 		 * scheduler count as policed too (nflow version 2) */
 		r->c.police_pkts += i < NASCAR_MAX_CLASSES ? shaper_drops[i] : 0;
@@ -511,15 +511,16 @@ static int take_snap(struct rt_opts *o, struct rt_bpf *b, struct nfc_image *img,
 		}
 		r->action = "";
 		r->cls = "";
-		sum_counters(b->map[M_ISTATS], slot * NASCAR_MAX_IFACES + id, &r->c);
+		sum_counters(b->map[NASCAR_M_ISTATS], nascar_iface_idx(slot, id), &r->c);
 	}
 	(void)o;
 	return 0;
 }
 
-static const char *const cnames[] = {"xdp_pkts",    "xdp_bytes",    "tc_pkts",	  "tc_bytes",
-				     "stack_pkts",  "stack_bytes",  "drop_pkts",  "drop_bytes",
-				     "police_pkts", "police_bytes", "spoof_pkts", "spoof_bytes"};
+/* The fields of struct nascar_counters, in order. */
+#define CNAME_(id, field) #field "_pkts", #field "_bytes",
+static const char *const cnames[2 * NASCAR_NCNT] = {NASCAR_CNTS(CNAME_)};
+#undef CNAME_
 
 /* ---- the egress scheduler's classes (sched.h) ---------------------------- */
 
@@ -628,7 +629,7 @@ static void print_json(const struct snap *s, const struct snap *prev, double dt,
 				printf(",\"class\":");
 				json_str(stdout, r->cls);
 			}
-			for (size_t j = 0; j < 12; j++) {
+			for (size_t j = 0; j < 2 * NASCAR_NCNT; j++) {
 				if (prev && i < prev->n) {
 					const __u64 *p = (const __u64 *)&prev->rows[i].c;
 
@@ -679,23 +680,26 @@ static void print_text(const struct snap *s, const struct snap *prev, double dt,
 		for (size_t i = 0; i < s->n; i++) {
 			const struct row *r = &s->rows[i];
 			const __u64 *c = (const __u64 *)&r->c;
-			char col[6][40];
+			char col[NASCAR_NCNT][40];
+
+			_Static_assert(NASCAR_NCNT == 6, "a column per counter pair");
 
 			if (strcmp(r->kind, kinds[k]) != 0)
 				continue;
-			for (int j = 0; j < 6; j++) {
-				double pk = (double)c[2 * j], by = (double)c[2 * j + 1];
+			for (int j = 0; j < NASCAR_NCNT; j++) {
+				__u32 w = nascar_cnt_word((enum nascar_cnt)j);
+				double pk = (double)c[w], by = (double)c[w + 1];
 				char a[16], bb[16];
 
 				if (prev && i < prev->n) {
 					const __u64 *p = (const __u64 *)&prev->rows[i].c;
 
-					pk = (double)(c[2 * j] - p[2 * j]) / dt;
-					by = (double)(c[2 * j + 1] - p[2 * j + 1]) / dt;
+					pk = (double)(c[w] - p[w]) / dt;
+					by = (double)(c[w + 1] - p[w + 1]) / dt;
 				}
 				human(a, sizeof(a), pk);
 				human(bb, sizeof(bb), by);
-				if (j < 3)
+				if (j <= NASCAR_CNT_STACK)
 					snprintf(col[j], sizeof(col[j]), "%s (%sB)", a, bb);
 				else
 					snprintf(col[j], sizeof(col[j]), "%s", a);
@@ -793,14 +797,17 @@ static void prom_rows(FILE *f, const struct snap *s)
 	static const char *const prefix[] = {"flow", "class", "interface"};
 	static const char *const what[] = {"flow (first match)", "Nascar class",
 					   "interface the packet arrived on"};
-	static const char *const paths[] = {"xdp", "tc", "stack"};
+	static const struct {
+		const char *name;
+		enum nascar_cnt what;
+	} paths[] = {{"xdp", NASCAR_CNT_XDP}, {"tc", NASCAR_CNT_TC}, {"stack", NASCAR_CNT_STACK}};
 	static const struct {
 		const char *name, *help;
-		int idx; /* counter index of the packet count; bytes at idx + 1 */
+		enum nascar_cnt what;
 	} drops[] = {
-		{"dropped", "dropped by a rule (action drop)", 6},
-		{"policed", "dropped by the class policer", 8},
-		{"spoofed", "dropped as spoofed (allow-src)", 10},
+		{"dropped", "dropped by a rule (action drop)", NASCAR_CNT_DROP},
+		{"policed", "dropped by the class policer", NASCAR_CNT_POLICE},
+		{"spoofed", "dropped as spoofed (allow-src)", NASCAR_CNT_SPOOF},
 	};
 	char name[96], help[256];
 
@@ -820,11 +827,13 @@ static void prom_rows(FILE *f, const struct snap *s)
 
 				if (strcmp(r->kind, kinds[k]) != 0)
 					continue;
-				for (int p = 0; p < 3; p++) {
+				for (size_t p = 0; p < sizeof(paths) / sizeof(paths[0]); p++) {
+					__u64 v = c[nascar_cnt_word(paths[p].what) + unit];
+
 					fprintf(f, "%s{", name);
 					prom_row_labels(f, r);
-					prom_label(f, "path", paths[p], 0);
-					fprintf(f, "} %llu\n", (unsigned long long)c[2 * p + unit]);
+					prom_label(f, "path", paths[p].name, 0);
+					fprintf(f, "} %llu\n", (unsigned long long)v);
 				}
 			}
 		}
@@ -838,13 +847,13 @@ static void prom_rows(FILE *f, const struct snap *s)
 				for (size_t i = 0; i < s->n; i++) {
 					const struct row *r = &s->rows[i];
 					const __u64 *c = (const __u64 *)&r->c;
+					__u64 v = c[nascar_cnt_word(drops[d].what) + unit];
 
 					if (strcmp(r->kind, kinds[k]) != 0)
 						continue;
 					fprintf(f, "%s{", name);
 					prom_row_labels(f, r);
-					fprintf(f, "} %llu\n",
-						(unsigned long long)c[drops[d].idx + unit]);
+					fprintf(f, "} %llu\n", (unsigned long long)v);
 				}
 			}
 		}

@@ -24,10 +24,6 @@
 #include "nascar.skel.h"
 #include "ref.skel.h"
 
-/* bpf/fwd.h: rodata nascar_debug bit */
-#define NASCAR_DBG_NO_CACHE 0x01
-#define NASCAR_DBG_NO_COUNT 0x02
-
 static int cmp_u32(const void *a, const void *b)
 {
 	__u32 x = *(const __u32 *)a, y = *(const __u32 *)b;

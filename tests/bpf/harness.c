@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * harness.c - main() of bpf_tests and the shared helpers (see harness.h).
- *   bpf_tests [all|packets|diff N|bench ...]
+ *   bpf_tests [all|maps|packets|modes|qos|diff N|bench ...]
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -328,15 +328,18 @@ void read_counters(int fd, __u32 idx, struct nascar_counters *c)
 
 __u64 counters_pkts(const struct nascar_counters *c)
 {
-	return c->xdp_pkts + c->tc_pkts + c->stack_pkts + c->drop_pkts + c->police_pkts +
-	       c->spoof_pkts;
+	__u64 n = 0;
+
+	for (int what = 0; what < NASCAR_NCNT; what++)
+		n += ((const __u64 *)c)[nascar_cnt_word((enum nascar_cnt)what)];
+	return n;
 }
 
 struct nascar_counters fcnt(struct env *e, __u32 rule)
 {
 	struct nascar_counters c;
 
-	read_counters(e->m.fstats, (__u32)e->slot * NASCAR_NRULES + rule, &c);
+	read_counters(e->m.fd[NASCAR_M_FSTATS], nascar_rule_idx((__u32)e->slot, rule), &c);
 	return c;
 }
 
@@ -344,7 +347,7 @@ struct nascar_counters ccnt(struct env *e, __u32 cls)
 {
 	struct nascar_counters c;
 
-	read_counters(e->m.cstats, (__u32)e->slot * NASCAR_MAX_CLASSES + cls, &c);
+	read_counters(e->m.fd[NASCAR_M_CSTATS], nascar_class_idx((__u32)e->slot, cls), &c);
 	return c;
 }
 
@@ -352,7 +355,7 @@ struct nascar_counters icnt(struct env *e, __u32 ifid)
 {
 	struct nascar_counters c;
 
-	read_counters(e->m.istats, (__u32)e->slot * NASCAR_MAX_IFACES + ifid, &c);
+	read_counters(e->m.fd[NASCAR_M_ISTATS], nascar_iface_idx((__u32)e->slot, ifid), &c);
 	return c;
 }
 
@@ -537,6 +540,8 @@ int main(int argc, char **argv)
 		env_close(&e);
 		return err == -ENODEV ? 2 : 1;
 	}
+	if (!strcmp(what, "all") || !strcmp(what, "maps"))
+		test_maps(&e);
 	if (!strcmp(what, "all") || !strcmp(what, "packets"))
 		test_packets(&e);
 	if (!strcmp(what, "all") || !strcmp(what, "modes"))

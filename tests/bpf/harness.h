@@ -123,6 +123,7 @@ void parse_mac(const char *s, __u8 mac[6]);
 int neigh_set4(const char *dev, const char *addr, const __u8 mac[6]); /* 0 or -errno */
 int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+int test_maps(struct env *e);
 int test_packets(struct env *e);
 int test_modes(struct env *e);
 int test_qos(struct env *e);

@@ -87,7 +87,7 @@ static int flow_entry(struct env *e, const __u8 *frame, int ifindex, struct nasc
 		memcpy(&k.dport, l4 + 2, 2);
 	}
 	k.ifindex = (__u32)ifindex;
-	return bpf_map_lookup_elem(e->m.flows, &k, v) ? -1 : 0;
+	return bpf_map_lookup_elem(e->m.fd[NASCAR_M_FLOWS], &k, v) ? -1 : 0;
 }
 
 static struct pktspec v4udp(const char *src, const char *dst, __u16 dport)
@@ -254,7 +254,7 @@ static void t_generation(struct env *e, const __u8 *flags)
 }
 
 static void t_simple(struct env *e, const char *name, int tc, int ifidx, const __u8 *pkt,
-		     size_t len, __u32 want, int want_same, int rule, int what)
+		     size_t len, __u32 want, int want_same, int rule, enum nascar_cnt what)
 {
 	struct nascar_counters f0 = {0}, f1;
 	struct run r;
@@ -268,17 +268,11 @@ static void t_simple(struct env *e, const char *name, int tc, int ifidx, const _
 		EXPECT(same(&r, pkt, len));
 	if (rule >= 0) {
 		f1 = fcnt(e, (__u32)rule);
-		EXPECT_EQ(((__u64 *)&f1)[what * 2], ((__u64 *)&f0)[what * 2] + 1);
+		EXPECT_EQ(((__u64 *)&f1)[nascar_cnt_word(what)],
+			  ((__u64 *)&f0)[nascar_cnt_word(what)] + 1);
 	}
 	result(name, ok);
 }
-
-#define W_XDP 0
-#define W_TC 1
-#define W_STACK 2
-#define W_DROP 3
-#define W_POLICE 4
-#define W_SPOOF 5
 
 static void t_stack_cases(struct env *e, int tc)
 {
@@ -295,7 +289,7 @@ static void t_stack_cases(struct env *e, int tc)
 	s.ttl = 1;
 	len = build_pkt(&s, pkt);
 	snprintf(name, sizeof(name), "%s: ttl 1 -> stack, unchanged, counted", h);
-	t_simple(e, name, tc, 0, pkt, len, PASS, 1, R_CTL, W_STACK);
+	t_simple(e, name, tc, 0, pkt, len, PASS, 1, R_CTL, NASCAR_CNT_STACK);
 
 	s = v4udp("172.16.1.5", "10.0.0.10", 29536);
 	len = build_pkt(&s, pkt);
@@ -329,27 +323,27 @@ static void t_stack_cases(struct env *e, int tc)
 			     .ttl = 64};
 	len = build_pkt(&s, pkt);
 	snprintf(name, sizeof(name), "%s: rule drop (tcp/23)", h);
-	t_simple(e, name, tc, 0, pkt, len, DROP, 0, R_TELNET, W_DROP);
+	t_simple(e, name, tc, 0, pkt, len, DROP, 0, R_TELNET, NASCAR_CNT_DROP);
 
 	s = v4udp("172.16.0.42", "10.0.0.11", 53);
 	len = build_pkt(&s, pkt);
 	snprintf(name, sizeof(name), "%s: rule stack -> unchanged", h);
-	t_simple(e, name, tc, 0, pkt, len, PASS, 1, R_STK, W_STACK);
+	t_simple(e, name, tc, 0, pkt, len, PASS, 1, R_STK, NASCAR_CNT_STACK);
 
 	s = v4udp("172.16.0.42", "8.8.8.8", 53);
 	len = build_pkt(&s, pkt);
 	snprintf(name, sizeof(name), "%s: default stack -> unchanged", h);
-	t_simple(e, name, tc, 0, pkt, len, PASS, 1, NASCAR_RULE_DEFAULT, W_STACK);
+	t_simple(e, name, tc, 0, pkt, len, PASS, 1, NASCAR_RULE_DEFAULT, NASCAR_CNT_STACK);
 
 	s = v4udp("172.16.0.42", "192.168.50.10", 53);
 	len = build_pkt(&s, pkt);
 	snprintf(name, sizeof(name), "%s: egress interface not declared -> stack", h);
-	t_simple(e, name, tc, 0, pkt, len, PASS, 1, R_UNDECL, W_STACK);
+	t_simple(e, name, tc, 0, pkt, len, PASS, 1, R_UNDECL, NASCAR_CNT_STACK);
 
 	s = v4udp("172.16.0.42", "10.0.0.1", 53);
 	len = build_pkt(&s, pkt);
 	snprintf(name, sizeof(name), "%s: addressed to the host -> stack", h);
-	t_simple(e, name, tc, 0, pkt, len, PASS, 1, R_LOCAL, W_STACK);
+	t_simple(e, name, tc, 0, pkt, len, PASS, 1, R_LOCAL, NASCAR_CNT_STACK);
 
 	s = v4udp("10.0.0.10", "172.16.0.99", 53);
 	len = build_pkt(&s, pkt);
