@@ -4,8 +4,8 @@
  * they refuse), auto's decision, and the flags the data path gets.  Pure:
  * same devices in, same plan and reasons out (tests/unit/test_plan.c).
  *
- * Why the auto rules are what they are (shared/docs/design.md, "What is
- * already known on this kernel"):
+ * Why the auto rules are what they are (docs/architecture.md, "Kernel
+ * facts the design rests on"):
  *  - native XDP on a guest tap sees frames whose L4 checksum is still
  *    partial (the guest offloads it) without the flag that says so; our
  *    XDP program completes them when NASCAR_IF_XDP_NATIVE is set, but
