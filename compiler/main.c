@@ -12,10 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <arpa/inet.h>
 #include "frontend.h"
 #include "nfc.h"
+#include "util.h"
 
 #define EXIT_ERRORS 1
 #define EXIT_USAGE 2
@@ -236,25 +236,6 @@ static char *output_name(const char *src)
 	return out;
 }
 
-static int mkdir_p(const char *dir)
-{
-	char buf[PATH_MAX], *p;
-
-	if (snprintf(buf, sizeof(buf), "%s", dir) >= (int)sizeof(buf))
-		return -ENAMETOOLONG;
-	for (p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
 /* Builds the .nfc bytes; reports a build failure as a policy error. */
 static int build(const char *src, const struct policy *pol, void **nfc, size_t *size)
 {
@@ -297,7 +278,7 @@ static int cmd_compile(int argc, char **argv, struct opts *o)
 		out = NASCAR_DEFAULT_NFC;
 		if (slash && slash != dir) {
 			*slash = '\0';
-			ret = mkdir_p(dir);
+			ret = mkdir_p(dir, 0755);
 			if (ret < 0) {
 				fprintf(stderr, "%s: %s: %s\n", prog, dir, strerror(-ret));
 				free(nfc);

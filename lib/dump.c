@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "nfc.h"
+#include "util.h"
 
 const char *nfc_action_name(int action)
 {
@@ -257,22 +258,6 @@ void nfc_dump_text(const struct nfc_image *img, FILE *out)
 		print_bits(out, &img->bitmaps[i], cfg->nflows);
 		fputc('\n', out);
 	}
-}
-
-static void json_str(FILE *out, const char *s)
-{
-	fputc('"', out);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			fprintf(out, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(out, "\\u%04x", c);
-		else
-			fputc(c, out);
-	}
-	fputc('"', out);
 }
 
 static void json_prefix(FILE *out, uint8_t family, uint8_t len, const uint8_t *addr)
