@@ -367,19 +367,13 @@ static int is_nfc_file(const char *path)
 
 static int parse_proto(const char *s, uint8_t *proto)
 {
-	static const struct {
-		const char *name;
-		uint8_t num;
-	} names[] = {{"tcp", 6}, {"udp", 17}, {"icmp", 1}, {"icmpv6", 58}};
-	size_t i;
 	char *end;
 	long v;
+	int num;
 
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		if (!strcmp(s, names[i].name)) {
-			*proto = names[i].num;
-			return 0;
-		}
+	if (!nfc_word_value(&nfc_protos, s, &num)) {
+		*proto = (uint8_t)num;
+		return 0;
 	}
 	errno = 0;
 	v = strtol(s, &end, 10);

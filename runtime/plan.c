@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "nascar_abi.h"
+#include "nfc.h"
 #include "plan.h"
 
 const char *probe_kind_name(int kind)
@@ -48,16 +49,9 @@ const char *probe_kind_name(int kind)
 
 const char *plan_mode_name(int mode)
 {
-	switch (mode) {
-	case NASCAR_MODE_XDP:
-		return "xdp";
-	case NASCAR_MODE_TC:
-		return "tc";
-	case NASCAR_MODE_HYBRID:
-		return "hybrid";
-	default:
-		return "auto";
-	}
+	const char *s = nfc_word_name(&nfc_modes, mode);
+
+	return s ? s : "auto";
 }
 
 const char *plan_xdp_name(int xdp)
