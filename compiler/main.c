@@ -18,11 +18,6 @@
 #include "util.h"
 
 #define EXIT_ERRORS 1
-#define EXIT_USAGE 2
-
-#ifndef NASCAR_VERSION
-#define NASCAR_VERSION "1.0"
-#endif
 
 static const char *prog = "nascarc";
 
@@ -34,44 +29,36 @@ struct opts {
 	const char *in;
 };
 
-static void usage_main(FILE *f)
-{
-	fprintf(f,
-		"Usage: %s COMMAND [OPTIONS] ...\n"
-		"\n"
-		"Compiles .nflow policies into .nfc files for nascar-apply.\n"
-		"\n"
-		"Commands:\n"
-		"  check FILE.nflow                parse and validate only\n"
-		"  compile [FILE.nflow] [-o OUT]   write FILE.nfc (default: %s -> %s)\n"
-		"  dump FILE.nfc [--json]          print a compiled policy\n"
-		"  classify FILE --in IFACE PROTO SRC DST\n"
-		"                                  say which flow a packet would take\n"
-		"\n"
-		"Common options:\n"
-		"  --werror           treat warnings as errors\n"
-		"  --max-errors N     print at most N errors and warnings (default %d, 0: all)\n"
-		"  -h, --help         show help (also after a command)\n"
-		"  -V, --version      show the version\n"
-		"\n"
-		"Exit status: 0 success, 1 policy errors or bad .nfc, 2 usage or I/O error.\n",
-		prog, NASCAR_DEFAULT_POLICY, NASCAR_DEFAULT_NFC, DIAG_MAX_ERRORS_DEFAULT);
-}
+static int cmd_check(int argc, char **argv, struct opts *o);
+static int cmd_compile(int argc, char **argv, struct opts *o);
+static int cmd_dump(int argc, char **argv, struct opts *o);
+static int cmd_classify(int argc, char **argv, struct opts *o);
 
-static const char *const cmd_help[][2] = {
-	{"check", "Usage: nascarc check [--werror] [--max-errors N] FILE.nflow\n"
-		  "\n"
-		  "Parses and validates FILE.nflow and prints its diagnostics; writes nothing.\n"},
-	{"compile",
+/* The commands: this table is both the overview in --help and the dispatch. */
+static const struct command {
+	const char *name;
+	int (*run)(int argc, char **argv, struct opts *o);
+	const char *args;  /* in the overview, after the name */
+	const char *help;  /* one line in the overview */
+	const char *usage; /* nascarc NAME --help */
+} commands[] = {
+	{"check", cmd_check, "FILE.nflow", "parse and validate only",
+	 "Usage: nascarc check [--werror] [--max-errors N] FILE.nflow\n"
+	 "\n"
+	 "Parses and validates FILE.nflow and prints its diagnostics; writes nothing.\n"},
+	{"compile", cmd_compile, "[FILE.nflow] [-o OUT]",
+	 "write FILE.nfc (default: " NASCAR_DEFAULT_POLICY " -> " NASCAR_DEFAULT_NFC ")",
 	 "Usage: nascarc compile [FILE.nflow] [-o OUT] [--werror] [--max-errors N]\n"
 	 "\n"
 	 "Compiles FILE.nflow to FILE.nfc beside it (the .nflow suffix is replaced).\n"
 	 "  -o, --output OUT   write OUT instead; '-' is standard output\n"
 	 "With no FILE, compiles " NASCAR_DEFAULT_POLICY " to " NASCAR_DEFAULT_NFC ".\n"},
-	{"dump", "Usage: nascarc dump [--json] FILE.nfc\n"
-		 "\n"
-		 "Prints a compiled policy for people, or as JSON with --json.\n"},
-	{"classify",
+	{"dump", cmd_dump, "FILE.nfc [--json]", "print a compiled policy",
+	 "Usage: nascarc dump [--json] FILE.nfc\n"
+	 "\n"
+	 "Prints a compiled policy for people, or as JSON with --json.\n"},
+	{"classify", cmd_classify, "FILE --in IFACE PROTO SRC DST",
+	 "say which flow a packet would take",
 	 "Usage: nascarc classify FILE --in IFACE PROTO SRC DST\n"
 	 "\n"
 	 "Says what the policy does with one packet arriving on IFACE.  FILE is a\n"
@@ -81,23 +68,69 @@ static const char *const cmd_help[][2] = {
 	 "  flow=NAME class=NAME action=ACTION priority=P dscp=D\n"
 	 "with '-' for what does not apply.\n"},
 };
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
-static int usage_cmd(const char *cmd, FILE *f)
+static const struct command *find_command(const char *name)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(cmd_help) / sizeof(cmd_help[0]); i++) {
-		if (!strcmp(cmd_help[i][0], cmd)) {
-			fputs(cmd_help[i][1], f);
-			fputs("\nOptions --werror and --max-errors N apply to every command that "
-			      "reads a "
-			      ".nflow file.\n",
-			      f);
-			return 0;
-		}
+	for (i = 0; i < NCOMMANDS; i++)
+		if (!strcmp(commands[i].name, name))
+			return &commands[i];
+	return NULL;
+}
+
+static void usage_main(FILE *f)
+{
+	size_t i;
+
+	fprintf(f,
+		"Usage: %s COMMAND [OPTIONS] ...\n"
+		"\n"
+		"Compiles .nflow policies into .nfc files for nascar-apply.\n"
+		"\n"
+		"Commands:\n",
+		prog);
+	for (i = 0; i < NCOMMANDS; i++)
+		usage_line(f, commands[i].name, commands[i].args, commands[i].help);
+	fprintf(f,
+		"\n"
+		"Common options:\n"
+		"  --werror           treat warnings as errors\n"
+		"  --max-errors N     print at most N errors and warnings (default %d, 0: all)\n"
+		"  -h, --help         show help (also after a command)\n"
+		"  -V, --version      show the version\n"
+		"\n"
+		"Exit status: 0 success, 1 policy errors or bad .nfc, 2 usage or I/O error.\n",
+		DIAG_MAX_ERRORS_DEFAULT);
+}
+
+/* nascarc NAME --help; the overview for a name that is not a command. */
+static void usage_cmd(const char *name, FILE *f)
+{
+	const struct command *c = find_command(name);
+
+	if (!c) {
+		usage_main(f);
+		return;
 	}
-	usage_main(f);
-	return 0;
+	fputs(c->usage, f);
+	// clang-format off
+	fputs("\nOptions --werror and --max-errors N apply to every command that reads a .nflow file.\n", f);
+	// clang-format on
+}
+
+/* One error line "nascarc: ..." on stderr (after what is on stdout). */
+__attribute__((format(printf, 1, 2))) static void pr_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	fflush(stdout);
+	fprintf(stderr, "%s: ", prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
 }
 
 __attribute__((format(printf, 2, 3))) static int bad_usage(const char *cmd, const char *fmt, ...)
@@ -108,7 +141,7 @@ __attribute__((format(printf, 2, 3))) static int bad_usage(const char *cmd, cons
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\nTry '%s %s --help'.\n", prog, cmd ? cmd : "");
+	fprintf(stderr, "\nTry '%s%s%s --help'.\n", prog, cmd ? " " : "", cmd ? cmd : "");
 	return EXIT_USAGE;
 }
 
@@ -196,7 +229,7 @@ static int compile_source(const char *path, const struct opts *o, struct policy 
 		return EXIT_ERRORS;
 	}
 	if (ret < 0) {
-		fprintf(stderr, "%s: %s: %s\n", prog, path, strerror(-ret));
+		pr_err("%s: %s", path, strerror(-ret));
 		return EXIT_USAGE;
 	}
 	diag_init(&d, path, buf, len);
@@ -280,7 +313,7 @@ static int cmd_compile(int argc, char **argv, struct opts *o)
 			*slash = '\0';
 			ret = mkdir_p(dir, 0755);
 			if (ret < 0) {
-				fprintf(stderr, "%s: %s: %s\n", prog, dir, strerror(-ret));
+				pr_err("%s: %s", dir, strerror(-ret));
 				free(nfc);
 				return EXIT_USAGE;
 			}
@@ -289,14 +322,14 @@ static int cmd_compile(int argc, char **argv, struct opts *o)
 		outname = output_name(src);
 		if (!outname) {
 			free(nfc);
-			fprintf(stderr, "%s: out of memory\n", prog);
+			pr_err("out of memory");
 			return EXIT_USAGE;
 		}
 		out = outname;
 	}
 	ret = nfc_write_file(out, nfc, size, err, sizeof(err));
 	if (ret < 0)
-		fprintf(stderr, "%s: %s\n", prog, err[0] ? err : strerror(-ret));
+		pr_err("%s", err[0] ? err : strerror(-ret));
 	free(nfc);
 	free(outname);
 	return ret < 0 ? EXIT_USAGE : 0;
@@ -329,7 +362,7 @@ static int cmd_dump(int argc, char **argv, struct opts *o)
 		return bad_usage("dump", "dump needs exactly one FILE.nfc");
 	ret = nfc_load_file(argv[optind], &img, err, sizeof(err));
 	if (ret < 0) {
-		fprintf(stderr, "%s: %s: %s\n", prog, argv[optind], err[0] ? err : strerror(-ret));
+		pr_err("%s: %s", argv[optind], err[0] ? err : strerror(-ret));
 		return load_error_status(ret);
 	}
 	if (o->json)
@@ -338,7 +371,7 @@ static int cmd_dump(int argc, char **argv, struct opts *o)
 		nfc_dump_text(&img, stdout);
 	nfc_image_free(&img);
 	if (fflush(stdout) || ferror(stdout)) {
-		fprintf(stderr, "%s: standard output: %s\n", prog, strerror(errno));
+		pr_err("standard output: %s", strerror(errno));
 		return EXIT_USAGE;
 	}
 	return 0;
@@ -421,7 +454,7 @@ static int cmd_classify(int argc, char **argv, struct opts *o)
 	if (is_nfc_file(file)) {
 		ret = nfc_load_file(file, &img, err, sizeof(err));
 		if (ret < 0) {
-			fprintf(stderr, "%s: %s: %s\n", prog, file, err[0] ? err : strerror(-ret));
+			pr_err("%s: %s", file, err[0] ? err : strerror(-ret));
 			return load_error_status(ret);
 		}
 	} else {
@@ -445,7 +478,7 @@ static int cmd_classify(int argc, char **argv, struct opts *o)
 	}
 	ret = nfc_classify(&img, o->in, &pkt, &v);
 	if (ret < 0) {
-		fprintf(stderr, "%s: %s: cannot classify: %s\n", prog, file, strerror(-ret));
+		pr_err("%s: cannot classify: %s", file, strerror(-ret));
 		nfc_image_free(&img);
 		return EXIT_ERRORS;
 	}
@@ -473,6 +506,7 @@ static int cmd_classify(int argc, char **argv, struct opts *o)
 int main(int argc, char **argv)
 {
 	struct opts o = {.max_errors = DIAG_MAX_ERRORS_DEFAULT};
+	const struct command *c;
 	const char *cmd;
 	int done, ret;
 
@@ -483,8 +517,9 @@ int main(int argc, char **argv)
 	cmd = argv[1];
 	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
 		if (argc > 2)
-			return usage_cmd(argv[2], stdout);
-		usage_main(stdout);
+			usage_cmd(argv[2], stdout);
+		else
+			usage_main(stdout);
 		return 0;
 	}
 	if (!strcmp(cmd, "-V") || !strcmp(cmd, "--version")) {
@@ -492,22 +527,12 @@ int main(int argc, char **argv)
 		       NASCAR_ABI_VERSION);
 		return 0;
 	}
-	if (strcmp(cmd, "check") && strcmp(cmd, "compile") && strcmp(cmd, "dump") &&
-	    strcmp(cmd, "classify")) {
-		fprintf(stderr, "%s: unknown command '%s'\nTry '%s --help'.\n", prog, cmd, prog);
-		return EXIT_USAGE;
-	}
+	c = find_command(cmd);
+	if (!c)
+		return bad_usage(NULL, "unknown command '%s'", cmd);
 	/* argv[1..] with the command as argv[0] for getopt; options may follow operands */
 	ret = parse_opts(cmd, argc - 1, argv + 1, &o, &done);
 	if (ret || done)
 		return ret;
-	argc--;
-	argv++;
-	if (!strcmp(cmd, "check"))
-		return cmd_check(argc, argv, &o);
-	if (!strcmp(cmd, "compile"))
-		return cmd_compile(argc, argv, &o);
-	if (!strcmp(cmd, "dump"))
-		return cmd_dump(argc, argv, &o);
-	return cmd_classify(argc, argv, &o);
+	return c->run(argc - 1, argv + 1, &o);
 }

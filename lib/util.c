@@ -45,3 +45,16 @@ void json_str(FILE *out, const char *s)
 	}
 	fputc('"', out);
 }
+
+void usage_line(FILE *f, const char *name, const char *args, const char *help)
+{
+	int n = fprintf(f, "  %s%s%s", name, *args ? " " : "", args);
+
+	if (n < 0)
+		return;
+	if (n > 33) {
+		fputc('\n', f);
+		n = 0;
+	}
+	fprintf(f, "%*s%s\n", 34 - n, "", help);
+}
