@@ -1,14 +1,8 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * nascar-apply: puts a compiled Nascar policy (.nfc) into the kernel.
- *
- *   nascar-apply [OPTIONS] [FILE.nfc]      apply (default NASCAR_DEFAULT_NFC)
- *   nascar-apply [OPTIONS] status [--json]
- *   nascar-apply [OPTIONS] stats [--format text|json|prometheus] [--interval S [--count N]]
- *   nascar-apply [OPTIONS] stats --textfile PATH [--interval S [--count N]]
- *   nascar-apply [OPTIONS] detach
- *
- * See docs/nascar-apply.8.
+ * nascar-apply: puts a compiled Nascar policy (.nfc) into the kernel,
+ * reports on it (status, stats) and takes it out (detach).  The commands
+ * are the table commands[] below; see docs/nascar-apply.8.
  */
 #include <getopt.h>
 #include <stdio.h>
