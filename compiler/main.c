@@ -36,29 +36,30 @@ static int cmd_classify(int argc, char **argv, struct opts *o);
 
 /* The commands: this table is both the overview in --help and the dispatch. */
 static const struct command {
-	const char *name;
+	struct cli_cmd c; /* name, arguments, one line of help */
 	int (*run)(int argc, char **argv, struct opts *o);
-	const char *args;  /* in the overview, after the name */
-	const char *help;  /* one line in the overview */
 	const char *usage; /* nascarc NAME --help */
 } commands[] = {
-	{"check", cmd_check, "FILE.nflow", "parse and validate only",
+	{{"check", "FILE.nflow", "parse and validate only"},
+	 cmd_check,
 	 "Usage: nascarc check [--werror] [--max-errors N] FILE.nflow\n"
 	 "\n"
 	 "Parses and validates FILE.nflow and prints its diagnostics; writes nothing.\n"},
-	{"compile", cmd_compile, "[FILE.nflow] [-o OUT]",
-	 "write FILE.nfc (default: " NASCAR_DEFAULT_POLICY " -> " NASCAR_DEFAULT_NFC ")",
+	{{"compile", "[FILE.nflow] [-o OUT]",
+	  "write FILE.nfc (default: " NASCAR_DEFAULT_POLICY " -> " NASCAR_DEFAULT_NFC ")"},
+	 cmd_compile,
 	 "Usage: nascarc compile [FILE.nflow] [-o OUT] [--werror] [--max-errors N]\n"
 	 "\n"
 	 "Compiles FILE.nflow to FILE.nfc beside it (the .nflow suffix is replaced).\n"
 	 "  -o, --output OUT   write OUT instead; '-' is standard output\n"
 	 "With no FILE, compiles " NASCAR_DEFAULT_POLICY " to " NASCAR_DEFAULT_NFC ".\n"},
-	{"dump", cmd_dump, "FILE.nfc [--json]", "print a compiled policy",
+	{{"dump", "FILE.nfc [--json]", "print a compiled policy"},
+	 cmd_dump,
 	 "Usage: nascarc dump [--json] FILE.nfc\n"
 	 "\n"
 	 "Prints a compiled policy for people, or as JSON with --json.\n"},
-	{"classify", cmd_classify, "FILE --in IFACE PROTO SRC DST",
-	 "say which flow a packet would take",
+	{{"classify", "FILE --in IFACE PROTO SRC DST", "say which flow a packet would take"},
+	 cmd_classify,
 	 "Usage: nascarc classify FILE --in IFACE PROTO SRC DST\n"
 	 "\n"
 	 "Says what the policy does with one packet arriving on IFACE.  FILE is a\n"
@@ -72,18 +73,11 @@ static const struct command {
 
 static const struct command *find_command(const char *name)
 {
-	size_t i;
-
-	for (i = 0; i < NCOMMANDS; i++)
-		if (!strcmp(commands[i].name, name))
-			return &commands[i];
-	return NULL;
+	return cli_find(commands, NCOMMANDS, sizeof(commands[0]), name);
 }
 
 static void usage_main(FILE *f)
 {
-	size_t i;
-
 	fprintf(f,
 		"Usage: %s COMMAND [OPTIONS] ...\n"
 		"\n"
@@ -91,8 +85,7 @@ static void usage_main(FILE *f)
 		"\n"
 		"Commands:\n",
 		prog);
-	for (i = 0; i < NCOMMANDS; i++)
-		usage_line(f, commands[i].name, commands[i].args, commands[i].help);
+	cli_overview(f, commands, NCOMMANDS, sizeof(commands[0]));
 	fprintf(f,
 		"\n"
 		"Common options:\n"

@@ -46,15 +46,32 @@ void json_str(FILE *out, const char *s)
 	fputc('"', out);
 }
 
-void usage_line(FILE *f, const char *name, const char *args, const char *help)
+const void *cli_find(const void *table, size_t n, size_t size, const char *name)
 {
-	int n = fprintf(f, "  %s%s%s", name, *args ? " " : "", args);
+	const char *p = table;
+	size_t i;
 
-	if (n < 0)
-		return;
-	if (n > 33) {
-		fputc('\n', f);
-		n = 0;
+	for (i = 0; i < n; i++, p += size)
+		if (!strcmp(((const struct cli_cmd *)(const void *)p)->name, name))
+			return p;
+	return NULL;
+}
+
+void cli_overview(FILE *f, const void *table, size_t n, size_t size)
+{
+	const char *p = table;
+	size_t i;
+
+	for (i = 0; i < n; i++, p += size) {
+		const struct cli_cmd *c = (const void *)p;
+		int len = fprintf(f, "  %s%s%s", c->name, *c->args ? " " : "", c->args);
+
+		if (len < 0)
+			return;
+		if (len > 33) {
+			fputc('\n', f);
+			len = 0;
+		}
+		fprintf(f, "%*s%s\n", 34 - len, "", c->help);
 	}
-	fprintf(f, "%*s%s\n", 34 - n, "", help);
 }

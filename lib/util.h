@@ -22,9 +22,19 @@ int mkdir_p(const char *path, unsigned int mode);
  * characters as \u00XX; other bytes (UTF-8 included) as they are. */
 void json_str(FILE *out, const char *s);
 
-/* One line of a command overview in a usage text, the same in both
- * programs: "  NAME ARGS", then HELP from column 34 (on a line of its own
- * when NAME ARGS is too long). */
-void usage_line(FILE *f, const char *name, const char *args, const char *help);
+/* A program's table of commands drives both its usage text and its
+ * dispatch.  Each entry starts with a struct cli_cmd; the program's own
+ * fields (handler, flags) follow it. */
+struct cli_cmd {
+	const char *name;
+	const char *args; /* in the overview, after the name ("" for none) */
+	const char *help; /* one line in the overview */
+};
+/* The entry called name in table (n entries of size bytes each), or NULL. */
+const void *cli_find(const void *table, size_t n, size_t size, const char *name);
+/* The overview of the commands, the same in both programs: a line
+ * "  NAME ARGS" each, HELP from column 34 (on a line of its own when NAME
+ * ARGS is too long). */
+void cli_overview(FILE *f, const void *table, size_t n, size_t size);
 
 #endif /* NASCAR_UTIL_H */

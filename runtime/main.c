@@ -44,43 +44,38 @@ enum { LOCK_NONE, LOCK_ALWAYS, LOCK_UNLESS_DRY_RUN };
 /* The commands: this table is both the overview in --help and the dispatch.
  * The first is the one run when no command word is given. */
 static const struct command {
-	const char *name;
+	struct cli_cmd c; /* name, arguments, one line of help */
 	int (*run)(struct rt_opts *o, const char *file);
-	const char *args; /* in the overview, after the name */
-	const char *help; /* one line in the overview */
 	int takes_file;
 	int lock;
 } commands[] = {
-	{"apply", run_apply, "[--dry-run] [FILE.nfc]", "apply a compiled policy (the default)", 1,
-	 LOCK_UNLESS_DRY_RUN},
-	{"status", run_status, "[--json]", "what is applied where, and any problems", 0, LOCK_NONE},
-	{"stats", run_stats, "[--format FMT | --textfile PATH] [--interval S] [--count N]",
-	 "counters per flow, class and interface", 0, LOCK_NONE},
-	{"detach", run_detach, "", "take out all that nascar-apply put in", 0, LOCK_ALWAYS},
+	{{"apply", "[--dry-run] [FILE.nfc]", "apply a compiled policy (the default)"},
+	 .run = run_apply,
+	 .takes_file = 1,
+	 .lock = LOCK_UNLESS_DRY_RUN},
+	{{"status", "[--json]", "what is applied where, and any problems"}, .run = run_status},
+	{{"stats", "[--format FMT | --textfile PATH] [--interval S] [--count N]",
+	  "counters per flow, class and interface"},
+	 .run = run_stats},
+	{{"detach", "", "take out all that nascar-apply put in"},
+	 .run = run_detach,
+	 .lock = LOCK_ALWAYS},
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
 static const struct command *find_command(const char *name)
 {
-	size_t i;
-
-	for (i = 0; i < NCOMMANDS; i++)
-		if (!strcmp(commands[i].name, name))
-			return &commands[i];
-	return NULL;
+	return cli_find(commands, NCOMMANDS, sizeof(commands[0]), name);
 }
 
 static void usage(FILE *f)
 {
-	size_t i;
-
 	fprintf(f, "Usage: nascar-apply [OPTIONS] [COMMAND] [FILE.nfc]\n"
 		   "\n"
 		   "Puts a compiled policy (.nfc) into the kernel, reports on it, takes it out.\n"
 		   "\n"
 		   "Commands:\n");
-	for (i = 0; i < NCOMMANDS; i++)
-		usage_line(f, commands[i].name, commands[i].args, commands[i].help);
+	cli_overview(f, commands, NCOMMANDS, sizeof(commands[0]));
 	fprintf(f,
 		"\n"
 		"FILE.nfc defaults to %s.\n"
@@ -263,12 +258,12 @@ int main(int argc, char **argv)
 	if (!cmd)
 		cmd = &commands[0];
 	if (file && !cmd->takes_file) {
-		pr_err("'%s' takes no file; see nascar-apply --help", cmd->name);
+		pr_err("'%s' takes no file; see nascar-apply --help", cmd->c.name);
 		return EXIT_USAGE;
 	}
-	if ((o.prometheus || o.textfile) && strcmp(cmd->name, "stats") != 0) {
+	if ((o.prometheus || o.textfile) && strcmp(cmd->c.name, "stats") != 0) {
 		pr_err("%s is for stats; '%s' prints text or json",
-		       o.textfile ? "--textfile" : "--format prometheus", cmd->name);
+		       o.textfile ? "--textfile" : "--format prometheus", cmd->c.name);
 		return EXIT_USAGE;
 	}
 	if (o.textfile && o.json) {
