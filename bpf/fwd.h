@@ -393,7 +393,8 @@ static __always_inline int nascar_route(void *ctx, const struct nascar_pkt *pk,
 		    !(fv->flags & NASCAR_FV_NEED_TC) && fv->ifindex == p->ifindex) {
 			/* xdp-only, flow already on the fast path, same egress:
 			 * keep its MACs rather than move it to the stack half-way
-			 * (design.md fact 6); the neighbour entry merely aged. */
+			 * (docs/architecture.md, kernel fact 6); the neighbour
+			 * entry merely aged. */
 			return ROUTE_OK;
 		}
 		/* xdp-only, first packet: the stack resolves the neighbour and

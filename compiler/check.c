@@ -126,64 +126,27 @@ static int prefix_set_add(struct prefix_set *t, const struct pol_prefix *v, size
 
 /* ---- names and word lists ------------------------------------------------ */
 
-struct word {
-	const char *name;
-	int value;
-};
-
-static const struct word roles[] = {
-	{"guest", NASCAR_ROLE_GUEST},
-	{"uplink", NASCAR_ROLE_UPLINK},
-};
-
-static const struct word modes[] = {
-	{"auto", NASCAR_MODE_AUTO},
-	{"xdp", NASCAR_MODE_XDP},
-	{"tc", NASCAR_MODE_TC},
-	{"hybrid", NASCAR_MODE_HYBRID},
-};
-
-static const struct word egresses[] = {
-	{"auto", NASCAR_EGRESS_AUTO},
-	{"keep", NASCAR_EGRESS_KEEP},
-	{"replace", NASCAR_EGRESS_REPLACE},
-};
-
-static const struct word actions[] = {
-	{"forward", NASCAR_ACT_FORWARD},
-	{"drop", NASCAR_ACT_DROP},
-	{"stack", NASCAR_ACT_STACK},
-};
-
-static const struct word protos[] = {
-	{"tcp", 6},
-	{"udp", 17},
-	{"icmp", 1},
-	{"icmpv6", 58},
-};
-
-static const struct word dscps[] = {
+static const struct nfc_word dscp_words[] = {
 	{"be", 0},    {"cs0", 0},   {"cs1", 8},	  {"cs2", 16},	{"cs3", 24},  {"cs4", 32},
 	{"cs5", 40},  {"cs6", 48},  {"cs7", 56},  {"af11", 10}, {"af12", 12}, {"af13", 14},
 	{"af21", 18}, {"af22", 20}, {"af23", 22}, {"af31", 26}, {"af32", 28}, {"af33", 30},
 	{"af41", 34}, {"af42", 36}, {"af43", 38}, {"ef", 46},	{"va", 44},
 };
+static const struct nfc_words dscps = {dscp_words, ARRAY_SIZE(dscp_words)};
 
 /* Looks a word up; on failure reports "unknown WHAT 'x'" with a suggestion. */
 static int lookup_word(struct checker *c, const struct ast_value *v, const char *what,
-		       const struct word *list, size_t n, int *out)
+		       const struct nfc_words *t, int *out)
 {
+	const struct nfc_word *list = t->w;
 	const char *cands[32];
 	const char *sugg;
-	size_t i;
+	size_t i, n = t->n < ARRAY_SIZE(cands) ? t->n : ARRAY_SIZE(cands);
 
-	for (i = 0; i < n; i++) {
-		if (!strcmp(v->text, list[i].name)) {
-			*out = list[i].value;
-			return 0;
-		}
+	if (!nfc_word_value(t, v->text, out))
+		return 0;
+	for (i = 0; i < n; i++)
 		cands[i] = list[i].name;
-	}
 	sugg = diag_suggest(v->text, cands, n);
 	if (sugg) {
 		diag_error(c->d, &v->loc, "unknown %s '%s'; did you mean '%s'?", what, v->text,
@@ -564,8 +527,7 @@ static void check_iface_qos(struct checker *c, const struct ast_decl *d, struct 
 	int v;
 
 	pi->egress = NASCAR_EGRESS_AUTO;
-	if (egress &&
-	    !lookup_word(c, &egress->val, "egress mode", egresses, ARRAY_SIZE(egresses), &v))
+	if (egress && !lookup_word(c, &egress->val, "egress mode", &nfc_egresses, &v))
 		pi->egress = (uint8_t)v;
 	if (!rate)
 		return;
@@ -605,11 +567,9 @@ static void check_iface(struct checker *c, size_t idx)
 	if (!seen[KW_ROLE] && !d->broken)
 		diag_error(c->d, &d->name_loc, "interface '%s' has no 'role' (guest or uplink)",
 			   d->name);
-	else if (seen[KW_ROLE] &&
-		 !lookup_word(c, &seen[KW_ROLE]->val, "role", roles, ARRAY_SIZE(roles), &v))
+	else if (seen[KW_ROLE] && !lookup_word(c, &seen[KW_ROLE]->val, "role", &nfc_roles, &v))
 		pi->role = (uint8_t)v;
-	if (seen[KW_MODE] &&
-	    !lookup_word(c, &seen[KW_MODE]->val, "mode", modes, ARRAY_SIZE(modes), &v))
+	if (seen[KW_MODE] && !lookup_word(c, &seen[KW_MODE]->val, "mode", &nfc_modes, &v))
 		pi->mode = (uint8_t)v;
 	if (pi->mode == NASCAR_MODE_XDP) {
 		c->xdp_mode[idx] = &seen[KW_MODE]->val;
@@ -679,7 +639,7 @@ static void check_class(struct checker *c, size_t idx)
 		if (val->kind == AV_NUMBER) {
 			if (!check_number(c, val, "dscp", 63, &n))
 				pc->dscp = (uint8_t)n;
-		} else if (!lookup_word(c, val, "dscp name", dscps, ARRAY_SIZE(dscps), &v)) {
+		} else if (!lookup_word(c, val, "dscp name", &dscps, &v)) {
 			pc->dscp = (uint8_t)v;
 		}
 	}
@@ -759,8 +719,7 @@ static int check_action(struct checker *c, const struct ast_decl *d,
 	*action = NASCAR_ACT_FORWARD;
 	*class_idx = POL_CLASS_NONE;
 	if (seen[KW_ACTION]) {
-		if (lookup_word(c, &seen[KW_ACTION]->val, "action", actions, ARRAY_SIZE(actions),
-				&v))
+		if (lookup_word(c, &seen[KW_ACTION]->val, "action", &nfc_actions, &v))
 			ok = -1;
 		else
 			*action = v;
@@ -852,7 +811,7 @@ static void check_flow(struct checker *c, size_t idx)
 			if (!check_number(c, val, "protocol", 255, &n))
 				f->proto = (int)n;
 		} else if (val->kind == AV_NAME) {
-			if (!lookup_word(c, val, "protocol", protos, ARRAY_SIZE(protos), &v))
+			if (!lookup_word(c, val, "protocol", &nfc_protos, &v))
 				f->proto = v;
 		}
 	}

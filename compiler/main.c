@@ -12,17 +12,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <arpa/inet.h>
 #include "frontend.h"
 #include "nfc.h"
+#include "util.h"
 
 #define EXIT_ERRORS 1
-#define EXIT_USAGE 2
-
-#ifndef NASCAR_VERSION
-#define NASCAR_VERSION "1.0"
-#endif
 
 static const char *prog = "nascarc";
 
@@ -34,44 +29,37 @@ struct opts {
 	const char *in;
 };
 
-static void usage_main(FILE *f)
-{
-	fprintf(f,
-		"Usage: %s COMMAND [OPTIONS] ...\n"
-		"\n"
-		"Compiles .nflow policies into .nfc files for nascar-apply.\n"
-		"\n"
-		"Commands:\n"
-		"  check FILE.nflow                parse and validate only\n"
-		"  compile [FILE.nflow] [-o OUT]   write FILE.nfc (default: %s -> %s)\n"
-		"  dump FILE.nfc [--json]          print a compiled policy\n"
-		"  classify FILE --in IFACE PROTO SRC DST\n"
-		"                                  say which flow a packet would take\n"
-		"\n"
-		"Common options:\n"
-		"  --werror           treat warnings as errors\n"
-		"  --max-errors N     print at most N errors and warnings (default %d, 0: all)\n"
-		"  -h, --help         show help (also after a command)\n"
-		"  -V, --version      show the version\n"
-		"\n"
-		"Exit status: 0 success, 1 policy errors or bad .nfc, 2 usage or I/O error.\n",
-		prog, NASCAR_DEFAULT_POLICY, NASCAR_DEFAULT_NFC, DIAG_MAX_ERRORS_DEFAULT);
-}
+static int cmd_check(int argc, char **argv, struct opts *o);
+static int cmd_compile(int argc, char **argv, struct opts *o);
+static int cmd_dump(int argc, char **argv, struct opts *o);
+static int cmd_classify(int argc, char **argv, struct opts *o);
 
-static const char *const cmd_help[][2] = {
-	{"check", "Usage: nascarc check [--werror] [--max-errors N] FILE.nflow\n"
-		  "\n"
-		  "Parses and validates FILE.nflow and prints its diagnostics; writes nothing.\n"},
-	{"compile",
+/* The commands: this table is both the overview in --help and the dispatch. */
+static const struct command {
+	struct cli_cmd c; /* name, arguments, one line of help */
+	int (*run)(int argc, char **argv, struct opts *o);
+	const char *usage; /* nascarc NAME --help */
+} commands[] = {
+	{{"check", "FILE.nflow", "parse and validate only"},
+	 cmd_check,
+	 "Usage: nascarc check [--werror] [--max-errors N] FILE.nflow\n"
+	 "\n"
+	 "Parses and validates FILE.nflow and prints its diagnostics; writes nothing.\n"},
+	{{"compile", "[FILE.nflow] [-o OUT]",
+	  "write FILE.nfc (default: " NASCAR_DEFAULT_POLICY " -> " NASCAR_DEFAULT_NFC ")"},
+	 cmd_compile,
 	 "Usage: nascarc compile [FILE.nflow] [-o OUT] [--werror] [--max-errors N]\n"
 	 "\n"
 	 "Compiles FILE.nflow to FILE.nfc beside it (the .nflow suffix is replaced).\n"
 	 "  -o, --output OUT   write OUT instead; '-' is standard output\n"
 	 "With no FILE, compiles " NASCAR_DEFAULT_POLICY " to " NASCAR_DEFAULT_NFC ".\n"},
-	{"dump", "Usage: nascarc dump [--json] FILE.nfc\n"
-		 "\n"
-		 "Prints a compiled policy for people, or as JSON with --json.\n"},
-	{"classify",
+	{{"dump", "FILE.nfc [--json]", "print a compiled policy"},
+	 cmd_dump,
+	 "Usage: nascarc dump [--json] FILE.nfc\n"
+	 "\n"
+	 "Prints a compiled policy for people, or as JSON with --json.\n"},
+	{{"classify", "FILE --in IFACE PROTO SRC DST", "say which flow a packet would take"},
+	 cmd_classify,
 	 "Usage: nascarc classify FILE --in IFACE PROTO SRC DST\n"
 	 "\n"
 	 "Says what the policy does with one packet arriving on IFACE.  FILE is a\n"
@@ -81,23 +69,61 @@ static const char *const cmd_help[][2] = {
 	 "  flow=NAME class=NAME action=ACTION priority=P dscp=D\n"
 	 "with '-' for what does not apply.\n"},
 };
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
-static int usage_cmd(const char *cmd, FILE *f)
+static const struct command *find_command(const char *name)
 {
-	size_t i;
+	return cli_find(commands, NCOMMANDS, sizeof(commands[0]), name);
+}
 
-	for (i = 0; i < sizeof(cmd_help) / sizeof(cmd_help[0]); i++) {
-		if (!strcmp(cmd_help[i][0], cmd)) {
-			fputs(cmd_help[i][1], f);
-			fputs("\nOptions --werror and --max-errors N apply to every command that "
-			      "reads a "
-			      ".nflow file.\n",
-			      f);
-			return 0;
-		}
+static void usage_main(FILE *f)
+{
+	fprintf(f,
+		"Usage: %s COMMAND [OPTIONS] ...\n"
+		"\n"
+		"Compiles .nflow policies into .nfc files for nascar-apply.\n"
+		"\n"
+		"Commands:\n",
+		prog);
+	cli_overview(f, commands, NCOMMANDS, sizeof(commands[0]));
+	fprintf(f,
+		"\n"
+		"Common options:\n"
+		"  --werror           treat warnings as errors\n"
+		"  --max-errors N     print at most N errors and warnings (default %d, 0: all)\n"
+		"  -h, --help         show help (also after a command)\n"
+		"  -V, --version      show the version\n"
+		"\n"
+		"Exit status: 0 success, 1 policy errors or bad .nfc, 2 usage or I/O error.\n",
+		DIAG_MAX_ERRORS_DEFAULT);
+}
+
+/* nascarc NAME --help; the overview for a name that is not a command. */
+static void usage_cmd(const char *name, FILE *f)
+{
+	const struct command *c = find_command(name);
+
+	if (!c) {
+		usage_main(f);
+		return;
 	}
-	usage_main(f);
-	return 0;
+	fputs(c->usage, f);
+	// clang-format off
+	fputs("\nOptions --werror and --max-errors N apply to every command that reads a .nflow file.\n", f);
+	// clang-format on
+}
+
+/* One error line "nascarc: ..." on stderr (after what is on stdout). */
+__attribute__((format(printf, 1, 2))) static void pr_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	fflush(stdout);
+	fprintf(stderr, "%s: ", prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
 }
 
 __attribute__((format(printf, 2, 3))) static int bad_usage(const char *cmd, const char *fmt, ...)
@@ -108,7 +134,7 @@ __attribute__((format(printf, 2, 3))) static int bad_usage(const char *cmd, cons
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\nTry '%s %s --help'.\n", prog, cmd ? cmd : "");
+	fprintf(stderr, "\nTry '%s%s%s --help'.\n", prog, cmd ? " " : "", cmd ? cmd : "");
 	return EXIT_USAGE;
 }
 
@@ -196,7 +222,7 @@ static int compile_source(const char *path, const struct opts *o, struct policy 
 		return EXIT_ERRORS;
 	}
 	if (ret < 0) {
-		fprintf(stderr, "%s: %s: %s\n", prog, path, strerror(-ret));
+		pr_err("%s: %s", path, strerror(-ret));
 		return EXIT_USAGE;
 	}
 	diag_init(&d, path, buf, len);
@@ -234,25 +260,6 @@ static char *output_name(const char *src)
 		out[len - 6] = '\0';
 	strcat(out, ".nfc");
 	return out;
-}
-
-static int mkdir_p(const char *dir)
-{
-	char buf[PATH_MAX], *p;
-
-	if (snprintf(buf, sizeof(buf), "%s", dir) >= (int)sizeof(buf))
-		return -ENAMETOOLONG;
-	for (p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
 }
 
 /* Builds the .nfc bytes; reports a build failure as a policy error. */
@@ -297,9 +304,9 @@ static int cmd_compile(int argc, char **argv, struct opts *o)
 		out = NASCAR_DEFAULT_NFC;
 		if (slash && slash != dir) {
 			*slash = '\0';
-			ret = mkdir_p(dir);
+			ret = mkdir_p(dir, 0755);
 			if (ret < 0) {
-				fprintf(stderr, "%s: %s: %s\n", prog, dir, strerror(-ret));
+				pr_err("%s: %s", dir, strerror(-ret));
 				free(nfc);
 				return EXIT_USAGE;
 			}
@@ -308,14 +315,14 @@ static int cmd_compile(int argc, char **argv, struct opts *o)
 		outname = output_name(src);
 		if (!outname) {
 			free(nfc);
-			fprintf(stderr, "%s: out of memory\n", prog);
+			pr_err("out of memory");
 			return EXIT_USAGE;
 		}
 		out = outname;
 	}
 	ret = nfc_write_file(out, nfc, size, err, sizeof(err));
 	if (ret < 0)
-		fprintf(stderr, "%s: %s\n", prog, err[0] ? err : strerror(-ret));
+		pr_err("%s", err[0] ? err : strerror(-ret));
 	free(nfc);
 	free(outname);
 	return ret < 0 ? EXIT_USAGE : 0;
@@ -348,7 +355,7 @@ static int cmd_dump(int argc, char **argv, struct opts *o)
 		return bad_usage("dump", "dump needs exactly one FILE.nfc");
 	ret = nfc_load_file(argv[optind], &img, err, sizeof(err));
 	if (ret < 0) {
-		fprintf(stderr, "%s: %s: %s\n", prog, argv[optind], err[0] ? err : strerror(-ret));
+		pr_err("%s: %s", argv[optind], err[0] ? err : strerror(-ret));
 		return load_error_status(ret);
 	}
 	if (o->json)
@@ -357,7 +364,7 @@ static int cmd_dump(int argc, char **argv, struct opts *o)
 		nfc_dump_text(&img, stdout);
 	nfc_image_free(&img);
 	if (fflush(stdout) || ferror(stdout)) {
-		fprintf(stderr, "%s: standard output: %s\n", prog, strerror(errno));
+		pr_err("standard output: %s", strerror(errno));
 		return EXIT_USAGE;
 	}
 	return 0;
@@ -386,19 +393,13 @@ static int is_nfc_file(const char *path)
 
 static int parse_proto(const char *s, uint8_t *proto)
 {
-	static const struct {
-		const char *name;
-		uint8_t num;
-	} names[] = {{"tcp", 6}, {"udp", 17}, {"icmp", 1}, {"icmpv6", 58}};
-	size_t i;
 	char *end;
 	long v;
+	int num;
 
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		if (!strcmp(s, names[i].name)) {
-			*proto = names[i].num;
-			return 0;
-		}
+	if (!nfc_word_value(&nfc_protos, s, &num)) {
+		*proto = (uint8_t)num;
+		return 0;
 	}
 	errno = 0;
 	v = strtol(s, &end, 10);
@@ -446,7 +447,7 @@ static int cmd_classify(int argc, char **argv, struct opts *o)
 	if (is_nfc_file(file)) {
 		ret = nfc_load_file(file, &img, err, sizeof(err));
 		if (ret < 0) {
-			fprintf(stderr, "%s: %s: %s\n", prog, file, err[0] ? err : strerror(-ret));
+			pr_err("%s: %s", file, err[0] ? err : strerror(-ret));
 			return load_error_status(ret);
 		}
 	} else {
@@ -470,7 +471,7 @@ static int cmd_classify(int argc, char **argv, struct opts *o)
 	}
 	ret = nfc_classify(&img, o->in, &pkt, &v);
 	if (ret < 0) {
-		fprintf(stderr, "%s: %s: cannot classify: %s\n", prog, file, strerror(-ret));
+		pr_err("%s: cannot classify: %s", file, strerror(-ret));
 		nfc_image_free(&img);
 		return EXIT_ERRORS;
 	}
@@ -498,6 +499,7 @@ static int cmd_classify(int argc, char **argv, struct opts *o)
 int main(int argc, char **argv)
 {
 	struct opts o = {.max_errors = DIAG_MAX_ERRORS_DEFAULT};
+	const struct command *c;
 	const char *cmd;
 	int done, ret;
 
@@ -508,8 +510,9 @@ int main(int argc, char **argv)
 	cmd = argv[1];
 	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
 		if (argc > 2)
-			return usage_cmd(argv[2], stdout);
-		usage_main(stdout);
+			usage_cmd(argv[2], stdout);
+		else
+			usage_main(stdout);
 		return 0;
 	}
 	if (!strcmp(cmd, "-V") || !strcmp(cmd, "--version")) {
@@ -517,22 +520,12 @@ int main(int argc, char **argv)
 		       NASCAR_ABI_VERSION);
 		return 0;
 	}
-	if (strcmp(cmd, "check") && strcmp(cmd, "compile") && strcmp(cmd, "dump") &&
-	    strcmp(cmd, "classify")) {
-		fprintf(stderr, "%s: unknown command '%s'\nTry '%s --help'.\n", prog, cmd, prog);
-		return EXIT_USAGE;
-	}
+	c = find_command(cmd);
+	if (!c)
+		return bad_usage(NULL, "unknown command '%s'", cmd);
 	/* argv[1..] with the command as argv[0] for getopt; options may follow operands */
 	ret = parse_opts(cmd, argc - 1, argv + 1, &o, &done);
 	if (ret || done)
 		return ret;
-	argc--;
-	argv++;
-	if (!strcmp(cmd, "check"))
-		return cmd_check(argc, argv, &o);
-	if (!strcmp(cmd, "compile"))
-		return cmd_compile(argc, argv, &o);
-	if (!strcmp(cmd, "dump"))
-		return cmd_dump(argc, argv, &o);
-	return cmd_classify(argc, argv, &o);
+	return c->run(argc - 1, argv + 1, &o);
 }

@@ -9,31 +9,7 @@
 #include <string.h>
 
 #include "nfc.h"
-
-const char *nfc_action_name(int action)
-{
-	switch (action) {
-	case NASCAR_ACT_FORWARD:
-		return "forward";
-	case NASCAR_ACT_DROP:
-		return "drop";
-	case NASCAR_ACT_STACK:
-		return "stack";
-	}
-	return "?";
-}
-
-const char *nfc_mode_name(int mode)
-{
-	static const char *const names[] = {"auto", "xdp", "tc", "hybrid"};
-
-	return mode >= 0 && mode <= NASCAR_MODE_HYBRID ? names[mode] : "?";
-}
-
-const char *nfc_role_name(int role)
-{
-	return role == NASCAR_ROLE_GUEST ? "guest" : role == NASCAR_ROLE_UPLINK ? "uplink" : "?";
-}
+#include "util.h"
 
 static int plain_name(const char *s)
 {
@@ -62,21 +38,6 @@ void nfc_print_flow_name(const struct nfc_flow *f, FILE *out)
 	fputc('"', out);
 }
 
-static const char *proto_name(int proto)
-{
-	switch (proto) {
-	case 1:
-		return "icmp";
-	case 6:
-		return "tcp";
-	case 17:
-		return "udp";
-	case 58:
-		return "icmpv6";
-	}
-	return NULL;
-}
-
 static void print_prefix(FILE *out, uint8_t family, uint8_t len, const uint8_t *addr)
 {
 	char buf[INET6_ADDRSTRLEN];
@@ -101,7 +62,7 @@ static void print_ports(FILE *out, uint16_t lo, uint16_t hi)
 
 static void print_proto(FILE *out, const struct nfc_flow *f)
 {
-	const char *n = proto_name(f->proto);
+	const char *n = nfc_word_name(&nfc_protos, f->proto);
 
 	if (f->proto_any)
 		fputs("any", out);
@@ -142,13 +103,6 @@ static void print_rate(FILE *out, const struct nascar_class *c)
 		return;
 	fprintf(out, ", rate %" PRIu64 " bytes/s, burst %u bytes, %s", (uint64_t)c->rate, c->burst,
 		c->flags & NASCAR_CLASS_POLICE ? "police" : "shaped");
-}
-
-static const char *egress_name(int egress)
-{
-	static const char *const names[] = {"auto", "keep", "replace"};
-
-	return egress >= 0 && egress <= NASCAR_EGRESS_REPLACE ? names[egress] : "?";
 }
 
 /* An interface's version-2 statements; a file without the section has the defaults. */
@@ -192,7 +146,7 @@ void nfc_dump_text(const struct nfc_image *img, FILE *out)
 		if (qos.rate)
 			fprintf(out, ", rate %" PRIu64 " bytes/s", (uint64_t)qos.rate);
 		if (qos.egress != NASCAR_EGRESS_AUTO)
-			fprintf(out, ", egress %s", egress_name(qos.egress));
+			fprintf(out, ", egress %s", nfc_egress_name(qos.egress));
 		fputc('\n', out);
 	}
 	for (i = 0; i < img->nclasses; i++) {
@@ -259,22 +213,6 @@ void nfc_dump_text(const struct nfc_image *img, FILE *out)
 	}
 }
 
-static void json_str(FILE *out, const char *s)
-{
-	fputc('"', out);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			fprintf(out, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(out, "\\u%04x", c);
-		else
-			fputc(c, out);
-	}
-	fputc('"', out);
-}
-
 static void json_prefix(FILE *out, uint8_t family, uint8_t len, const uint8_t *addr)
 {
 	fputc('"', out);
@@ -311,7 +249,7 @@ void nfc_dump_json(const struct nfc_image *img, FILE *out)
 		}
 		qos = iface_qos(img, i);
 		fprintf(out, "],\"rate_bytes_per_s\":%" PRIu64 ",\"egress\":\"%s\"}",
-			(uint64_t)qos.rate, egress_name(qos.egress));
+			(uint64_t)qos.rate, nfc_egress_name(qos.egress));
 	}
 	fputs("],\"classes\":[", out);
 	for (i = 0; i < img->nclasses; i++) {

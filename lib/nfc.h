@@ -64,12 +64,31 @@ void nfc_lpm_free(void *lpm);
 /* Writes atomically (temp file + rename); path "-" is standard output. */
 int nfc_write_file(const char *path, const void *buf, size_t size, char *err, size_t errlen);
 
-/* dump.c */
-void nfc_dump_text(const struct nfc_image *img, FILE *out);
-void nfc_dump_json(const struct nfc_image *img, FILE *out);
+/* names.c: the language's words for roles, modes, egress modes, actions
+ * and protocols, with their values (NASCAR_ROLE_*, NASCAR_MODE_*, ...,
+ * protocol numbers), in the order diagnostics list them. */
+struct nfc_word {
+	const char *name;
+	int value;
+};
+struct nfc_words {
+	const struct nfc_word *w;
+	size_t n;
+};
+extern const struct nfc_words nfc_roles, nfc_modes, nfc_egresses, nfc_actions, nfc_protos;
+/* The word for value, or NULL. */
+const char *nfc_word_name(const struct nfc_words *t, int value);
+/* 0 and *value set, or -1 if name is not in t. */
+int nfc_word_value(const struct nfc_words *t, const char *name, int *value);
+/* The word for a value, or "?" for one that has none. */
 const char *nfc_action_name(int action);
 const char *nfc_mode_name(int mode);
 const char *nfc_role_name(int role);
+const char *nfc_egress_name(int egress);
+
+/* dump.c */
+void nfc_dump_text(const struct nfc_image *img, FILE *out);
+void nfc_dump_json(const struct nfc_image *img, FILE *out);
 /* Prints a flow name as classify and stats show it: plain, or "quoted". */
 void nfc_print_flow_name(const struct nfc_flow *f, FILE *out);
 

@@ -5,7 +5,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,19 +14,6 @@
 
 #include "fill.h"
 
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 int fill_maps_from_obj(struct fill_maps *m, struct bpf_object *obj)
 {
@@ -188,13 +174,14 @@ static int zero_percpu(int fd, __u32 base, size_t n, size_t vsize)
 	return err;
 }
 
-#define CHECK(call, what)                                                                      \
-	do {                                                                                   \
-		err = (call);                                                                  \
-		if (err) {                                                                     \
-			seterr(errbuf, errlen, "slot %d: %s: %s", slot, what, strerror(-err)); \
-			goto out;                                                              \
-		}                                                                              \
+#define CHECK(call, what)                                                            \
+	do {                                                                         \
+		err = (call);                                                        \
+		if (err) {                                                           \
+			nfc_fail(errbuf, errlen, err, "slot %d: %s: %s", slot, what, \
+				 strerror(-err));                                    \
+			goto out;                                                    \
+		}                                                                    \
 	} while (0)
 
 int fill_slot_ex(struct fill_maps *m, const struct nfc_image *img, int slot,
@@ -207,22 +194,18 @@ int fill_slot_ex(struct fill_maps *m, const struct nfc_image *img, int slot,
 	size_t i;
 	int err = 0;
 
-	if (slot < 0 || slot >= NASCAR_SLOTS) {
-		seterr(errbuf, errlen, "slot %d out of range", slot);
-		return -EINVAL;
-	}
+	if (slot < 0 || slot >= NASCAR_SLOTS)
+		return nfc_fail(errbuf, errlen, -EINVAL, "slot %d out of range", slot);
 	if (!img || !img->cfg || img->nifaces > NASCAR_MAX_IFACES ||
 	    img->nclasses > NASCAR_MAX_CLASSES || img->nflows > NASCAR_MAX_FLOWS ||
-	    img->nbitmaps > NASCAR_MAX_BITMAPS || img->nallow > NASCAR_MAX_ALLOW) {
-		seterr(errbuf, errlen, "slot %d: policy image over the map limits", slot);
-		return -E2BIG;
-	}
+	    img->nbitmaps > NASCAR_MAX_BITMAPS || img->nallow > NASCAR_MAX_ALLOW)
+		return nfc_fail(errbuf, errlen, -E2BIG, "slot %d: policy image over the map limits",
+				slot);
 	for (i = 0; i < img->nifaces; i++) {
-		if (!ifindex_of_iface || ifindex_of_iface[i] <= 0) {
-			seterr(errbuf, errlen, "slot %d: no ifindex for interface '%.*s'", slot,
-			       NASCAR_IFNAMSIZ, img->ifaces[i].name);
-			return -ENODEV;
-		}
+		if (!ifindex_of_iface || ifindex_of_iface[i] <= 0)
+			return nfc_fail(errbuf, errlen, -ENODEV,
+					"slot %d: no ifindex for interface '%.*s'", slot,
+					NASCAR_IFNAMSIZ, img->ifaces[i].name);
 	}
 
 	/* interfaces and LPM entries left by the slot's previous policy */
@@ -244,8 +227,8 @@ int fill_slot_ex(struct fill_maps *m, const struct nfc_image *img, int slot,
 		k.pad0 = 0;
 		if (bpf_map_update_elem(m->fd[NASCAR_M_ADDR], &k, &v, BPF_ANY)) {
 			err = -errno;
-			seterr(errbuf, errlen, "slot %d: %s: %s", slot, NASCAR_MAP_ADDR,
-			       strerror(errno));
+			nfc_fail(errbuf, errlen, err, "slot %d: %s: %s", slot, NASCAR_MAP_ADDR,
+				 strerror(errno));
 			goto out;
 		}
 	}
@@ -257,8 +240,8 @@ int fill_slot_ex(struct fill_maps *m, const struct nfc_image *img, int slot,
 		k.pad0 = 0;
 		if (bpf_map_update_elem(m->fd[NASCAR_M_ALLOW], &k, &v, BPF_ANY)) {
 			err = -errno;
-			seterr(errbuf, errlen, "slot %d: %s: %s", slot, NASCAR_MAP_ALLOW,
-			       strerror(errno));
+			nfc_fail(errbuf, errlen, err, "slot %d: %s: %s", slot, NASCAR_MAP_ALLOW,
+				 strerror(errno));
 			goto out;
 		}
 	}
@@ -334,8 +317,8 @@ int fill_slot_ex(struct fill_maps *m, const struct nfc_image *img, int slot,
 
 		if (bpf_map_update_elem(m->fd[NASCAR_M_SLOTS], &k, img->cfg, BPF_ANY)) {
 			err = -errno;
-			seterr(errbuf, errlen, "slot %d: %s: %s", slot, NASCAR_MAP_SLOTS,
-			       strerror(errno));
+			nfc_fail(errbuf, errlen, err, "slot %d: %s: %s", slot, NASCAR_MAP_SLOTS,
+				 strerror(errno));
 			goto out;
 		}
 	}
@@ -351,8 +334,8 @@ int fill_slot_ex(struct fill_maps *m, const struct nfc_image *img, int slot,
 			v.flags |= attach_flags[i];
 		if (bpf_map_update_elem(m->fd[NASCAR_M_IFACES], &k, &v, BPF_ANY)) {
 			err = -errno;
-			seterr(errbuf, errlen, "slot %d: %s: %s", slot, NASCAR_MAP_IFACES,
-			       strerror(errno));
+			nfc_fail(errbuf, errlen, err, "slot %d: %s: %s", slot, NASCAR_MAP_IFACES,
+				 strerror(errno));
 			goto out;
 		}
 	}

@@ -3,7 +3,7 @@
  * log.h - messages of nascar-apply.
  *
  * Contract: every user-facing error is one line on stderr,
- * "nascar-apply: <what is wrong>; <what to do>" (die_user() builds it).
+ * "nascar-apply: <what is wrong>; <what to do>" (pr_err() prints it).
  * pr_info goes to stdout unless --quiet, pr_debug only with -v.  libbpf's
  * own output goes through log_libbpf_print(): shown with -v, and always
  * kept in a memory buffer while log_capture_start() is in force, so a

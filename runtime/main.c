@@ -1,14 +1,8 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * nascar-apply: puts a compiled Nascar policy (.nfc) into the kernel.
- *
- *   nascar-apply [OPTIONS] [FILE.nfc]      apply (default NASCAR_DEFAULT_NFC)
- *   nascar-apply [OPTIONS] status [--json]
- *   nascar-apply [OPTIONS] stats [--format text|json|prometheus] [--interval S [--count N]]
- *   nascar-apply [OPTIONS] stats --textfile PATH [--interval S [--count N]]
- *   nascar-apply [OPTIONS] detach
- *
- * See docs/nascar-apply.8.
+ * nascar-apply: puts a compiled Nascar policy (.nfc) into the kernel,
+ * reports on it (status, stats) and takes it out (detach).  The commands
+ * are the table commands[] below; see docs/nascar-apply.8.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -19,19 +13,74 @@
 #include "log.h"
 #include "rt.h"
 #include "state.h"
+#include "util.h"
+
+static int run_apply(struct rt_opts *o, const char *file)
+{
+	return cmd_apply(o, file ? file : NASCAR_DEFAULT_NFC);
+}
+
+static int run_status(struct rt_opts *o, const char *file)
+{
+	(void)file;
+	return cmd_status(o);
+}
+
+static int run_stats(struct rt_opts *o, const char *file)
+{
+	(void)file;
+	return cmd_stats(o);
+}
+
+static int run_detach(struct rt_opts *o, const char *file)
+{
+	(void)file;
+	return cmd_detach(o);
+}
+
+/* Whether a command runs alone on its pin directory (lock.h). */
+enum { LOCK_NONE, LOCK_ALWAYS, LOCK_UNLESS_DRY_RUN };
+
+/* The commands: this table is both the overview in --help and the dispatch.
+ * The first is the one run when no command word is given. */
+static const struct command {
+	struct cli_cmd c; /* name, arguments, one line of help */
+	int (*run)(struct rt_opts *o, const char *file);
+	int takes_file;
+	int lock;
+} commands[] = {
+	{{"apply", "[--dry-run] [FILE.nfc]", "apply a compiled policy (the default)"},
+	 .run = run_apply,
+	 .takes_file = 1,
+	 .lock = LOCK_UNLESS_DRY_RUN},
+	{{"status", "[--json]", "what is applied where, and any problems"}, .run = run_status},
+	{{"stats", "[--format FMT | --textfile PATH] [--interval S] [--count N]",
+	  "counters per flow, class and interface"},
+	 .run = run_stats},
+	{{"detach", "", "take out all that nascar-apply put in"},
+	 .run = run_detach,
+	 .lock = LOCK_ALWAYS},
+};
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static const struct command *find_command(const char *name)
+{
+	return cli_find(commands, NCOMMANDS, sizeof(commands[0]), name);
+}
 
 static void usage(FILE *f)
 {
+	fprintf(f, "Usage: nascar-apply [OPTIONS] [COMMAND] [FILE.nfc]\n"
+		   "\n"
+		   "Puts a compiled policy (.nfc) into the kernel, reports on it, takes it out.\n"
+		   "\n"
+		   "Commands:\n");
+	cli_overview(f, commands, NCOMMANDS, sizeof(commands[0]));
 	fprintf(f,
-		"usage: nascar-apply [OPTIONS] [FILE.nfc]        apply a compiled policy\n"
-		"       nascar-apply [OPTIONS] --dry-run [FILE.nfc]\n"
-		"       nascar-apply [OPTIONS] status [--json]\n"
-		"       nascar-apply [OPTIONS] stats [--format FMT] [--interval S] [--count N]\n"
-		"       nascar-apply [OPTIONS] stats --textfile PATH [--interval S] [--count N]\n"
-		"       nascar-apply [OPTIONS] detach\n"
 		"\n"
 		"FILE.nfc defaults to %s.\n"
-		"options:\n"
+		"\n"
+		"Options (before or after the command):\n"
 		"  -p, --pin-dir DIR    bpffs directory for pins (default %s)\n"
 		"  -s, --state-dir DIR  state directory (default %s[/<pin dir>])\n"
 		"  -n, --dry-run        say what apply would do, change nothing\n"
@@ -52,7 +101,10 @@ static void usage(FILE *f)
 		"                       drops or splits traffic here (e.g. TCP under NAT)\n"
 		"  -q, --quiet          only errors\n"
 		"  -v, --verbose        more detail (-vv: libbpf's debug output)\n"
-		"  -h, --help\n",
+		"  -h, --help           show this help\n"
+		"  -V, --version        show the version\n"
+		"\n"
+		"Exit status: 0 success, 1 error, 2 usage error.\n",
 		NASCAR_DEFAULT_NFC, NASCAR_DEFAULT_PIN_DIR, NASCAR_DEFAULT_STATE_DIR,
 		NASCAR_LOCK_WAIT_DEFAULT);
 }
@@ -76,18 +128,22 @@ int main(int argc, char **argv)
 		{"quiet", no_argument, NULL, 'q'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
 	};
 	struct rt_opts o;
-	const char *state_dir = NULL, *cmd = NULL, *file = NULL;
+	const struct command *cmd = NULL;
+	const char *state_dir = NULL, *file = NULL;
 	double wait = NASCAR_LOCK_WAIT_DEFAULT;
 	char *end;
 	int c, rc, locked;
 
+	opterr = 0; /* errors are ours, one line each (log.h) */
+
 	memset(&o, 0, sizeof(o));
 	snprintf(o.pin_dir, sizeof(o.pin_dir), "%s", NASCAR_DEFAULT_PIN_DIR);
 	/* options may come before or after the command word (GNU getopt permutes) */
-	while ((c = getopt_long(argc, argv, "p:s:nfji:c:w:qvh", lopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":p:s:nfji:c:w:qvhV", lopts, NULL)) != -1) {
 		switch (c) {
 		case 'p': {
 			size_t len = strlen(optarg);
@@ -95,9 +151,10 @@ int main(int argc, char **argv)
 			while (len > 1 && optarg[len - 1] == '/')
 				len--;
 			if (optarg[0] != '/' || len >= sizeof(o.pin_dir)) {
-				fprintf(stderr, "nascar-apply: --pin-dir needs an absolute path; "
-						"give one under /sys/fs/bpf\n");
-				return 2;
+				// clang-format off
+				pr_err("--pin-dir needs an absolute path; give one under /sys/fs/bpf");
+				// clang-format on
+				return EXIT_USAGE;
 			}
 			snprintf(o.pin_dir, sizeof(o.pin_dir), "%.*s", (int)len, optarg);
 			break;
@@ -119,48 +176,37 @@ int main(int argc, char **argv)
 			o.json = !strcmp(optarg, "json");
 			o.prometheus = !strcmp(optarg, "prometheus");
 			if (!o.json && !o.prometheus && strcmp(optarg, "text") != 0) {
-				fprintf(stderr,
-					"nascar-apply: bad --format '%s'; give text, json or "
-					"prometheus\n",
-					optarg);
-				return 2;
+				pr_err("bad --format '%s'; give text, json or prometheus", optarg);
+				return EXIT_USAGE;
 			}
 			break;
 		case 'T':
 			if (!*optarg) {
-				fprintf(stderr, "nascar-apply: --textfile needs a path\n");
-				return 2;
+				pr_err("--textfile needs a path");
+				return EXIT_USAGE;
 			}
 			o.textfile = optarg;
 			break;
 		case 'i':
 			o.interval = strtod(optarg, &end);
 			if (*end || o.interval <= 0 || o.interval > 86400) {
-				fprintf(stderr,
-					"nascar-apply: bad --interval '%s'; give seconds, "
-					"e.g. 1 or 0.5\n",
-					optarg);
-				return 2;
+				pr_err("bad --interval '%s'; give seconds, e.g. 1 or 0.5", optarg);
+				return EXIT_USAGE;
 			}
 			break;
 		case 'c':
 			o.count = (int)strtol(optarg, &end, 10);
 			if (*end || o.count <= 0) {
-				fprintf(stderr,
-					"nascar-apply: bad --count '%s'; give a positive "
-					"number\n",
-					optarg);
-				return 2;
+				pr_err("bad --count '%s'; give a positive number", optarg);
+				return EXIT_USAGE;
 			}
 			break;
 		case 'w':
 			wait = strtod(optarg, &end);
 			if (end == optarg || *end || !(wait >= 0 && wait <= 86400)) {
-				fprintf(stderr,
-					"nascar-apply: bad --wait '%s'; give seconds, e.g. 5, "
-					"or 0 not to wait\n",
-					optarg);
-				return 2;
+				pr_err("bad --wait '%s'; give seconds, e.g. 5, or 0 not to wait",
+				       optarg);
+				return EXIT_USAGE;
 			}
 			break;
 		case 'B':
@@ -181,49 +227,56 @@ int main(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return 0;
+		case 'V':
+			printf("nascar-apply %s (nfc ABI %d)\n", NASCAR_VERSION,
+			       NASCAR_ABI_VERSION);
+			return 0;
+		case ':':
+			pr_err("option '%s' needs an argument; see nascar-apply --help",
+			       argv[optind - 1]);
+			return EXIT_USAGE;
 		default:
-			usage(stderr);
-			return 2;
+			if (optopt)
+				pr_err("unknown option '-%c'; see nascar-apply --help", optopt);
+			else
+				pr_err("unknown option '%s'; see nascar-apply --help",
+				       argv[optind - 1]);
+			return EXIT_USAGE;
 		}
 	}
 	if (optind < argc) {
-		const char *w = argv[optind];
-
-		if (!strcmp(w, "status") || !strcmp(w, "stats") || !strcmp(w, "detach") ||
-		    !strcmp(w, "apply"))
-			cmd = argv[optind++];
+		cmd = find_command(argv[optind]);
+		if (cmd)
+			optind++;
 		if (optind < argc)
 			file = argv[optind++];
 		if (optind < argc) {
-			fprintf(stderr,
-				"nascar-apply: unexpected argument '%s'; see nascar-apply "
-				"--help\n",
-				argv[optind]);
-			return 2;
+			pr_err("unexpected argument '%s'; see nascar-apply --help", argv[optind]);
+			return EXIT_USAGE;
 		}
 	}
 	if (!cmd)
-		cmd = "apply";
-	if (file && strcmp(cmd, "apply") != 0) {
-		fprintf(stderr, "nascar-apply: '%s' takes no file; see nascar-apply --help\n", cmd);
-		return 2;
+		cmd = &commands[0];
+	if (file && !cmd->takes_file) {
+		pr_err("'%s' takes no file; see nascar-apply --help", cmd->c.name);
+		return EXIT_USAGE;
 	}
-	if ((o.prometheus || o.textfile) && strcmp(cmd, "stats") != 0) {
-		fprintf(stderr, "nascar-apply: %s is for stats; '%s' prints text or json\n",
-			o.textfile ? "--textfile" : "--format prometheus", cmd);
-		return 2;
+	if ((o.prometheus || o.textfile) && strcmp(cmd->c.name, "stats") != 0) {
+		pr_err("%s is for stats; '%s' prints text or json",
+		       o.textfile ? "--textfile" : "--format prometheus", cmd->c.name);
+		return EXIT_USAGE;
 	}
 	if (o.textfile && o.json) {
-		fprintf(stderr, "nascar-apply: --textfile writes the prometheus format, not "
-				"json; drop --json\n");
-		return 2;
+		pr_err("--textfile writes the prometheus format, not json; drop --json");
+		return EXIT_USAGE;
 	}
 	if (o.textfile)
 		o.prometheus = 1;
 	if (o.prometheus && !o.textfile && o.interval > 0) {
-		fprintf(stderr, "nascar-apply: --format prometheus prints one snapshot; to "
-				"rewrite it every S seconds give --textfile PATH --interval S\n");
-		return 2;
+		// clang-format off
+		pr_err("--format prometheus prints one snapshot; to rewrite it every S seconds give --textfile PATH --interval S");
+		// clang-format on
+		return EXIT_USAGE;
 	}
 	if (state_dir)
 		snprintf(o.state_dir, sizeof(o.state_dir), "%s", state_dir);
@@ -231,20 +284,12 @@ int main(int argc, char **argv)
 		state_default_dir(o.state_dir, sizeof(o.state_dir), o.pin_dir);
 	log_setup_libbpf();
 
-	if (!strcmp(cmd, "status"))
-		return cmd_status(&o);
-	if (!strcmp(cmd, "stats"))
-		return cmd_stats(&o);
-
 	/* Everything that changes the machine runs alone on a pin directory
 	 * (lock.h); status, stats and --dry-run only read. */
-	locked = !strcmp(cmd, "detach") || (!strcmp(cmd, "apply") && !o.dry_run);
+	locked = cmd->lock == LOCK_ALWAYS || (cmd->lock == LOCK_UNLESS_DRY_RUN && !o.dry_run);
 	if (locked && lock_take(o.pin_dir, o.state_dir, wait) < 0)
 		return 1;
-	if (!strcmp(cmd, "detach"))
-		rc = cmd_detach(&o);
-	else
-		rc = cmd_apply(&o, file ? file : NASCAR_DEFAULT_NFC);
+	rc = cmd->run(&o, file);
 	if (locked)
 		lock_release();
 	return rc;

@@ -4,8 +4,8 @@
  * they refuse), auto's decision, and the flags the data path gets.  Pure:
  * same devices in, same plan and reasons out (tests/unit/test_plan.c).
  *
- * Why the auto rules are what they are (shared/docs/design.md, "What is
- * already known on this kernel"):
+ * Why the auto rules are what they are (docs/architecture.md, "Kernel
+ * facts the design rests on"):
  *  - native XDP on a guest tap sees frames whose L4 checksum is still
  *    partial (the guest offloads it) without the flag that says so; our
  *    XDP program completes them when NASCAR_IF_XDP_NATIVE is set, but
@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "nascar_abi.h"
+#include "nfc.h"
 #include "plan.h"
 
 const char *probe_kind_name(int kind)
@@ -48,16 +49,9 @@ const char *probe_kind_name(int kind)
 
 const char *plan_mode_name(int mode)
 {
-	switch (mode) {
-	case NASCAR_MODE_XDP:
-		return "xdp";
-	case NASCAR_MODE_TC:
-		return "tc";
-	case NASCAR_MODE_HYBRID:
-		return "hybrid";
-	default:
-		return "auto";
-	}
+	const char *s = nfc_word_name(&nfc_modes, mode);
+
+	return s ? s : "auto";
 }
 
 const char *plan_xdp_name(int xdp)

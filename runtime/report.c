@@ -34,22 +34,6 @@
 #include "sched.h"
 #include "state.h"
 
-static void json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
-}
-
 static int open_pins(struct rt_opts *o, struct rt_bpf *b, struct nascar_state *ns,
 		     struct nascar_slot_cfg *cfg)
 {

@@ -5,36 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/stat.h>
+#include "nfc.h"
 #include "plan.h"
 #include "state.h"
-
-static int fail(char *err, size_t errlen, int ret, const char *msg, const char *arg)
-{
-	snprintf(err, errlen, "%s%s", msg, arg ? arg : "");
-	return ret;
-}
-
-int mkdir_p(const char *path, unsigned int mode)
-{
-	char tmp[PATH_MAX];
-	size_t len = strlen(path);
-
-	if (len == 0 || len >= sizeof(tmp))
-		return -ENAMETOOLONG;
-	memcpy(tmp, path, len + 1);
-	for (char *p = tmp + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(tmp, mode) < 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(tmp, mode) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
-}
 
 void state_escape(char *buf, size_t len, const char *pin_dir)
 {
@@ -152,7 +125,7 @@ int state_read(const char *dir, struct rt_state *st, char *err, size_t errlen)
 	if (!f) {
 		if (errno == ENOENT)
 			return -ENOENT;
-		return fail(err, errlen, -errno, "cannot read ", path);
+		return nfc_fail(err, errlen, -errno, "cannot read %s", path);
 	}
 	while (fgets(line, sizeof(line), f)) {
 		char *nl = strchr(line, '\n'), *tok, *save = NULL;
@@ -164,7 +137,8 @@ int state_read(const char *dir, struct rt_state *st, char *err, size_t errlen)
 			continue;
 		if (lineno == 1 && strcmp(line, "nascar-state 1") != 0) {
 			fclose(f);
-			return fail(err, errlen, -EINVAL, "not a nascar-apply state file: ", path);
+			return nfc_fail(err, errlen, -EINVAL, "not a nascar-apply state file: %s",
+					path);
 		}
 		if (!strncmp(line, "pin_dir ", 8)) {
 			snprintf(st->pin_dir, sizeof(st->pin_dir), "%s", line + 8);
@@ -210,7 +184,7 @@ int state_read(const char *dir, struct rt_state *st, char *err, size_t errlen)
 	}
 	fclose(f);
 	if (lineno == 0)
-		return fail(err, errlen, -EINVAL, "empty state file ", path);
+		return nfc_fail(err, errlen, -EINVAL, "empty state file %s", path);
 	st->valid = 1;
 	return 0;
 }
@@ -223,12 +197,12 @@ int state_write(const char *dir, const struct rt_state *st, char *err, size_t er
 
 	ret = mkdir_p(dir, 0755);
 	if (ret < 0)
-		return fail(err, errlen, ret, "cannot create ", dir);
+		return nfc_fail(err, errlen, ret, "cannot create %s", dir);
 	snprintf(path, sizeof(path), "%s/%s", dir, NASCAR_STATE_FILE);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	f = fopen(tmp, "we");
 	if (!f)
-		return fail(err, errlen, -errno, "cannot write ", tmp);
+		return nfc_fail(err, errlen, -errno, "cannot write %s", tmp);
 	fprintf(f, "nascar-state 1\n");
 	fprintf(f, "# written by nascar-apply; read by status, stats and detach; do not edit\n");
 	fprintf(f, "pin_dir %s\n", st->pin_dir);
@@ -254,13 +228,13 @@ int state_write(const char *dir, const struct rt_state *st, char *err, size_t er
 		ret = -errno;
 		fclose(f);
 		unlink(tmp);
-		return fail(err, errlen, ret, "cannot write ", tmp);
+		return nfc_fail(err, errlen, ret, "cannot write %s", tmp);
 	}
 	fclose(f);
 	if (rename(tmp, path) < 0) {
 		ret = -errno;
 		unlink(tmp);
-		return fail(err, errlen, ret, "cannot rename to ", path);
+		return nfc_fail(err, errlen, ret, "cannot rename to %s", path);
 	}
 	return 0;
 }

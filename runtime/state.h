@@ -22,6 +22,7 @@
 #include <net/if.h>
 #include <linux/types.h>
 #include "nascar_abi.h"
+#include "util.h"
 
 #define NASCAR_DEFAULT_PIN_DIR "/sys/fs/bpf/nascar"
 #define NASCAR_DEFAULT_STATE_DIR "/run/nascar"
@@ -79,6 +80,5 @@ void state_default_dir(char *buf, size_t len, const char *pin_dir);
 /* pin_dir with its slashes turned into dashes, as in the default state
  * directory and the lock file (lock.h): /sys/fs/bpf/x -> sys-fs-bpf-x. */
 void state_escape(char *buf, size_t len, const char *pin_dir);
-int mkdir_p(const char *path, unsigned int mode);
 
 #endif /* NASCAR_STATE_H */

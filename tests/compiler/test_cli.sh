@@ -182,5 +182,28 @@ status "classify: policy errors" 1 "$N" classify "$tmp/bad.nflow" --in tap0 udp 
 status "classify: missing file" 2 "$N" classify "$tmp/nope.nflow" --in tap0 udp 1.2.3.4 1.2.3.5
 status "classify: garbage .nfc" 1 "$N" classify "$tmp/garbage.nfc" --in tap0 udp 1.2.3.4 1.2.3.5
 
+# ---- the same style in nascar-apply's command line (no root needed: it
+# answers these before it touches anything)
+A=${NASCAR_APPLY:-$O/nascar-apply}
+if [ -x "$A" ]; then
+	status "apply: help" 0 "$A" --help
+	grep -q '^Usage: nascar-apply' "$tmp/out" && pass "apply: help text" || fail "apply: help text"
+	for c in apply status stats detach; do
+		grep -q "^  $c" "$tmp/out" && pass "apply: help lists $c" || fail "apply: help lists $c"
+	done
+	status "apply: version" 0 "$A" --version
+	grep -q '^nascar-apply [0-9]' "$tmp/out" && pass "apply: version text" || fail "apply: version text"
+	status "apply: -V" 0 "$A" -V
+	status "apply: unknown option" 2 "$A" --no-such-option
+	[ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -q "^nascar-apply: unknown option '--no-such-option'" "$tmp/err" &&
+		pass "apply: unknown option is one error line" || fail "apply: unknown option is one error line"
+	status "apply: option without its argument" 2 "$A" status --wait
+	grep -q "^nascar-apply: option '--wait' needs an argument" "$tmp/err" &&
+		pass "apply: missing argument named" || fail "apply: missing argument named"
+	status "apply: a command takes no file" 2 "$A" status "$tmp/v.nfc"
+else
+	echo "SKIP: nascar-apply's command line (no $A)"
+fi
+
 echo "$fails failed"
 [ "$fails" -eq 0 ]

@@ -19,7 +19,8 @@ if ! rig_up tap --offload on; then
 	exit 1
 fi
 rig_baseline_rules && rig_baseline_rules6 || bad "tc_hybrid: baseline rules"
-# a native XDP redirect into a veth needs GRO (or XDP) on its peer (design.md 5)
+# a native XDP redirect into a veth needs GRO (or XDP) on its peer
+# (docs/architecture.md, kernel fact 5)
 rig_exec srv ethtool -K eth0 gro on >/dev/null 2>&1
 # hybrid is for the guest's tap: the uplink (a veth whose peer sends partial
 # checksums) stays on tc, as policies/adas.nflow has it

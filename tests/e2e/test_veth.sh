@@ -55,7 +55,7 @@ variant() { # variant NAME MODE[/UPMODE] EXPECT-REGEX
 		check "$v: TSO super-packets on the TC fast path ($((b / (p > 0 ? p : 1))) bytes on average)" \
 			test "$p" -gt 0 -a $((b / (p > 0 ? p : 1))) -gt 1514
 	else
-		# native XDP on a veth turns its peer's TSO off (design.md): say so
+		# native XDP on a veth turns its peer's TSO off (docs/architecture.md, kernel fact 5): say so
 		echo "  $v: guest TSO $tso0 -> $tso1 (native XDP on tap0: $(status_field tap0 xdp))" >&2
 	fi
 	out=$(na detach 2>&1)

@@ -249,7 +249,9 @@ static void test_deterministic(void)
 	policy_free(&p);
 }
 
-/* Every single-byte corruption and every truncation is refused cleanly. */
+/* An image with any one of its bytes changed (XOR 0x41), or cut to any
+ * shorter length, is refused cleanly.  Every offset and every length is
+ * tried (about 20 KB: a second in all, also under ASan/UBSan). */
 static void test_corruption(void)
 {
 	struct policy p;
@@ -262,7 +264,7 @@ static void test_corruption(void)
 	rng_state = 7;
 	rnd_policy(&p, 20);
 	CHECK(nfc_build(&p, &buf, &size, err, sizeof(err)) == 0, "%s", err);
-	for (i = 0; i < size; i += 1 + i / 64) {
+	for (i = 0; i < size; i++) {
 		unsigned char *c = (unsigned char *)buf + i;
 
 		*c ^= 0x41;
@@ -271,7 +273,7 @@ static void test_corruption(void)
 		*c ^= 0x41;
 	}
 	CHECK(accepted == 0, "%d corrupted images accepted", accepted);
-	for (i = 0; i < size; i += 1 + i / 16)
+	for (i = 0; i < size; i++)
 		CHECK(nfc_parse(buf, i, &img, err, sizeof(err)) < 0, "truncation to %zu accepted", i);
 	((struct nfc_header *)buf)->abi_version = NASCAR_ABI_VERSION + 1;
 	CHECK(nfc_parse(buf, size, &img, err, sizeof(err)) < 0 && strstr(err, "ABI version"),
