@@ -14,7 +14,6 @@
 
 #include "fill.h"
 
-
 int fill_maps_from_obj(struct fill_maps *m, struct bpf_object *obj)
 {
 	unsigned int i;
