@@ -21,7 +21,7 @@
 #include "sched.h"
 #include "state.h"
 
-/* ---- hooks -------------------------------------------------------------- */
+/* ---- one interface ------------------------------------------------------ */
 
 void live_hooks(const char *pin_dir, int ifindex, struct live *l)
 {
