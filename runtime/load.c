@@ -318,7 +318,8 @@ int load_pins_exist(const char *pin_dir)
 	return 0;
 }
 
-int load_unpin_all(const char *pin_dir)
+/* Our pins directly under pin_dir: removed (unpin), or only counted. */
+static int our_pins(const char *pin_dir, int unpin)
 {
 	char path[PATH_MAX + 256];
 	struct dirent *de;
@@ -333,11 +334,24 @@ int load_unpin_all(const char *pin_dir)
 		    strncmp(de->d_name, "prog_nascar_", 12) != 0)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", pin_dir, de->d_name);
-		if (unlink(path) == 0)
+		if (!unpin || unlink(path) == 0)
 			n++;
 	}
 	if (d)
 		closedir(d);
+	return n;
+}
+
+int load_count_pins(const char *pin_dir)
+{
+	return our_pins(pin_dir, 0);
+}
+
+int load_unpin_all(const char *pin_dir)
+{
+	char path[PATH_MAX + 8];
+	int n = our_pins(pin_dir, 1);
+
 	snprintf(path, sizeof(path), "%s/links", pin_dir);
 	rmdir(path);
 	rmdir(pin_dir);
