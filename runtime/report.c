@@ -26,6 +26,7 @@
 #include "nascar_abi.h"
 #include "nfc.h"
 #include "attach.h"
+#include "detach.h"
 #include "load.h"
 #include "lock.h"
 #include "log.h"
@@ -78,35 +79,10 @@ static void problem(struct problems *p, const char *fmt, ...)
 	va_end(ap);
 }
 
-struct live_if {
-	int xdp, tc;
-	__u32 xid, tid;
-};
-
-static void live_of(const char *pin_dir, int ifindex, struct live_if *l)
-{
-	char path[PATH_MAX];
-	__u32 id;
-	int mode;
-
-	memset(l, 0, sizeof(*l));
-	state_link_path(path, sizeof(path), pin_dir, "xdp", ifindex);
-	if (link_alive(path, ifindex, &l->xid)) {
-		l->xdp = XDP_GENERIC;
-		if (xdp_query(ifindex, &id, &mode) == 0 && mode == XDP_ATTACHED_DRV)
-			l->xdp = XDP_NATIVE;
-	}
-	state_link_path(path, sizeof(path), pin_dir, "tc", ifindex);
-	if (link_alive(path, ifindex, &l->tid))
-		l->tc = TC_TCX;
-	else if (tc_netlink_alive(ifindex, &l->tid))
-		l->tc = TC_NETLINK;
-}
-
 /* Compares the state file with the kernel's maps and the pins. */
 static void check_state(const struct rt_opts *o, const struct rt_state *st, int st_ret,
 			const char *st_err, const struct nascar_state *ns,
-			const struct nascar_slot_cfg *cfg, const struct live_if *live, int any_hook,
+			const struct nascar_slot_cfg *cfg, const struct live *live, int any_hook,
 			struct problems *p)
 {
 	unsigned int a = ns->active_slot & 1;
@@ -189,7 +165,7 @@ static void check_state(const struct rt_opts *o, const struct rt_state *st, int 
  * on redirecting into it while the kernel drops every such packet.
  */
 static void check_devices(const struct rt_bpf *b, const struct rt_state *st,
-			  const struct nascar_state *ns, const struct live_if *live,
+			  const struct nascar_state *ns, const struct live *live,
 			  struct problems *p)
 {
 	int native = 0;
@@ -226,7 +202,7 @@ int cmd_status(struct rt_opts *o)
 	struct nascar_slot_cfg cfg;
 	struct rt_state st;
 	struct rt_bpf b;
-	struct live_if live[ST_MAX_IFACES];
+	struct live live[ST_MAX_IFACES];
 	struct problems probs;
 	char err[512] = "";
 	int ret, st_ret, busy, any_hook = 0;
@@ -253,7 +229,7 @@ int cmd_status(struct rt_opts *o)
 	}
 	memset(&probs, 0, sizeof(probs));
 	for (size_t i = 0; i < st.nifaces; i++) {
-		live_of(o->pin_dir, st.ifaces[i].ifindex, &live[i]);
+		live_hooks(o->pin_dir, st.ifaces[i].ifindex, &live[i]);
 		any_hook |= live[i].xdp || live[i].tc;
 	}
 	check_state(o, &st, st_ret, err, &ns, &cfg, live, any_hook, &probs);
@@ -290,7 +266,7 @@ int cmd_status(struct rt_opts *o)
 	}
 	for (size_t i = 0; i < st.nifaces; i++) {
 		struct st_iface *s = &st.ifaces[i];
-		const struct live_if *l = &live[i];
+		const struct live *l = &live[i];
 
 		if (o->json) {
 			printf("%s{\"name\":", i ? "," : "");
@@ -298,7 +274,7 @@ int cmd_status(struct rt_opts *o)
 			printf(",\"ifindex\":%d,\"id\":%d,\"role\":\"%s\",\"policy_mode\":\"%s\",\"mode\":\"%s\",\"xdp\":\"%s\",\"xdp_prog_id\":%u,\"tc\":\"%s\",\"tc_prog_id\":%u,\"reason\":",
 			       s->ifindex, s->id, s->role ? nfc_role_name(s->role) : "",
 			       plan_mode_name(s->mode), plan_mode_name(s->eff_mode),
-			       plan_xdp_name(l->xdp), l->xid, plan_tc_name(l->tc), l->tid);
+			       plan_xdp_name(l->xdp), l->xdp_prog, plan_tc_name(l->tc), l->tc_prog);
 			json_str(stdout, s->reason);
 			printf(",\"scheduler\":%s,\"scheduler_replaced\":",
 			       s->sched ? "true" : "false");
@@ -308,11 +284,11 @@ int cmd_status(struct rt_opts *o)
 			printf("%s (ifindex %d, %s): %s: xdp %s", s->name, s->ifindex,
 			       s->role ? nfc_role_name(s->role) : "?", plan_mode_name(s->eff_mode),
 			       plan_xdp_name(l->xdp));
-			if (l->xid)
-				printf(" prog %u", l->xid);
+			if (l->xdp_prog)
+				printf(" prog %u", l->xdp_prog);
 			printf(", tc %s", plan_tc_name(l->tc));
-			if (l->tid)
-				printf(" prog %u", l->tid);
+			if (l->tc_prog)
+				printf(" prog %u", l->tc_prog);
 			printf("\n    %s\n", s->reason);
 			if (s->sched)
 				printf("    egress: Nascar's scheduler (htb %x:, replaced %s)\n",
