@@ -290,10 +290,10 @@ static int parse_quantity(struct checker *c, const struct ast_value *v, const ch
 					   "unknown %s unit '%s' (expected b, kb, mb or none)",
 					   what, unit);
 			else
-				diag_error(c->d, &v->loc,
-					   "unknown %s unit '%s' (expected bit, kbit, mbit, gbit, "
-					   "bps, kbps, mbps or gbps)",
-					   what, unit);
+				diag_error(
+					c->d, &v->loc,
+					"unknown %s unit '%s' (expected bit, kbit, mbit, gbit, bps, kbps, mbps or gbps)",
+					what, unit);
 			return -1;
 		}
 	}
@@ -534,19 +534,17 @@ static void check_iface_qos(struct checker *c, const struct ast_decl *d, struct 
 	if (pi->role == NASCAR_ROLE_GUEST) {
 		diag_error(
 			c->d, &rate->kw_loc,
-			"an interface 'rate' is only valid on an uplink, and '%s' is a guest (to "
-			"limit a guest's traffic, give its flows a class with a 'rate')",
+			"an interface 'rate' is only valid on an uplink, and '%s' is a guest (to limit a guest's traffic, give its flows a class with a 'rate')",
 			d->name);
 		return;
 	}
 	if (parse_quantity(c, &rate->val, "rate", rate_units, ARRAY_SIZE(rate_units), 1, &n))
 		return;
 	if (egress && pi->egress == NASCAR_EGRESS_KEEP) {
-		diag_error(c->d, &rate->kw_loc,
-			   "'rate' cannot be used with 'egress keep': a line rate needs Nascar's "
-			   "scheduler on '%s', and keep never touches its qdisc (remove one of the "
-			   "two)",
-			   d->name);
+		diag_error(
+			c->d, &rate->kw_loc,
+			"'rate' cannot be used with 'egress keep': a line rate needs Nascar's scheduler on '%s', and keep never touches its qdisc (remove one of the two)",
+			d->name);
 		diag_note(c->d, &egress->kw_loc, "'egress keep' is here");
 		return;
 	}
@@ -584,10 +582,10 @@ static void check_iface(struct checker *c, size_t idx)
 		size_t n = 0;
 
 		if (pi->role == NASCAR_ROLE_UPLINK)
-			diag_error(c->d, &s->kw_loc,
-				   "'allow-src' is only valid on a guest interface, and '%s' is an "
-				   "uplink",
-				   d->name);
+			diag_error(
+				c->d, &s->kw_loc,
+				"'allow-src' is only valid on a guest interface, and '%s' is an uplink",
+				d->name);
 		for (a = s->addrs; a; a = a->next)
 			n++;
 		pi->allow = xcalloc(n, sizeof(*pi->allow));
@@ -596,9 +594,9 @@ static void check_iface(struct checker *c, size_t idx)
 			struct pol_prefix *pp = &pi->allow[pi->nallow];
 
 			if (a->any) {
-				diag_error(c->d, &a->loc,
-					   "'any' is not valid in 'allow-src' (leave 'allow-src' "
-					   "out to accept every source)");
+				diag_error(
+					c->d, &a->loc,
+					"'any' is not valid in 'allow-src' (leave 'allow-src' out to accept every source)");
 				continue;
 			}
 			if (check_prefix(c, a, pp))
@@ -662,9 +660,9 @@ static void check_class(struct checker *c, size_t idx)
 	}
 	if (seen[KW_POLICE]) {
 		if (!seen[KW_RATE])
-			diag_error(c->d, &seen[KW_POLICE]->kw_loc,
-				   "'police' needs a 'rate' in the same class (add one, or remove "
-				   "'police')");
+			diag_error(
+				c->d, &seen[KW_POLICE]->kw_loc,
+				"'police' needs a 'rate' in the same class (add one, or remove 'police')");
 		else
 			pc->police = 1;
 	}
@@ -769,14 +767,14 @@ static void warn_xdp_policed(struct checker *c, const char *what, int proto, int
 	xi = in_iface == POL_IFACE_ANY ? c->first_xdp : c->xdp_mode[in_iface] ? in_iface : -1;
 	if (xi < 0)
 		return;
-	diag_warning(c->d, &cls_stmt->val.loc,
-		     "%s %s TCP in class '%s', and '%s' has mode xdp: a rate is always policed "
-		     "where only XDP is attached, and TCP collapses under a policer",
-		     what, proto == 6 ? "carries" : "can carry", pc->name, c->p->ifaces[xi].name);
-	diag_note(c->d, &c->xdp_mode[xi]->loc,
-		  "use mode hybrid, auto or tc on '%s' to shape the class, or write 'police;' in "
-		  "class '%s' if dropping is intended",
-		  c->p->ifaces[xi].name, pc->name);
+	diag_warning(
+		c->d, &cls_stmt->val.loc,
+		"%s %s TCP in class '%s', and '%s' has mode xdp: a rate is always policed where only XDP is attached, and TCP collapses under a policer",
+		what, proto == 6 ? "carries" : "can carry", pc->name, c->p->ifaces[xi].name);
+	diag_note(
+		c->d, &c->xdp_mode[xi]->loc,
+		"use mode hybrid, auto or tc on '%s' to shape the class, or write 'police;' in class '%s' if dropping is intended",
+		c->p->ifaces[xi].name, pc->name);
 }
 
 static void check_flow(struct checker *c, size_t idx)

@@ -486,8 +486,7 @@ void diag_print(struct diag *d, FILE *out)
 	}
 	if (hidden_e && hidden_w)
 		fprintf(out,
-			"%s: note: %d more error%s and %d more warning%s not shown "
-			"(--max-errors %d)\n",
+			"%s: note: %d more error%s and %d more warning%s not shown (--max-errors %d)\n",
 			d->file, hidden_e, hidden_e == 1 ? "" : "s", hidden_w,
 			hidden_w == 1 ? "" : "s", d->max_errors);
 	else if (hidden_e || hidden_w)

@@ -74,10 +74,10 @@ void nflow_report_too_large(struct diag *d, size_t len)
 	else
 		diag_error(d, NULL, "the input is too large (over %d bytes): the limit is %d MiB",
 			   NFLOW_MAX_SOURCE, NFLOW_MAX_SOURCE >> 20);
-	diag_note(d, NULL,
-		  "a policy at every language limit (%d flows, %d classes, %d interfaces) fits in "
-		  "a fraction of that: check that this is the right file, or shorten its comments",
-		  NASCAR_MAX_FLOWS, NASCAR_MAX_CLASSES, NASCAR_MAX_IFACES);
+	diag_note(
+		d, NULL,
+		"a policy at every language limit (%d flows, %d classes, %d interfaces) fits in a fraction of that: check that this is the right file, or shorten its comments",
+		NASCAR_MAX_FLOWS, NASCAR_MAX_CLASSES, NASCAR_MAX_IFACES);
 }
 
 int nflow_read_file(const char *path, char **buf, size_t *len)

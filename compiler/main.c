@@ -438,8 +438,8 @@ static int cmd_classify(int argc, char **argv, struct opts *o)
 		return bad_usage("classify",
 				 "invalid destination '%s' (ADDR, ADDR:PORT or [ADDR]:PORT)", dn);
 	if (sfam != dfam)
-		return bad_usage("classify", "source and destination are of different address "
-					     "families");
+		return bad_usage("classify",
+				 "source and destination are of different address families");
 	if ((sport_set || dport_set) && pkt.proto != 6 && pkt.proto != 17)
 		return bad_usage("classify", "ports need protocol tcp or udp (got '%s')", p);
 	pkt.family = sfam;

@@ -398,10 +398,10 @@ int nfc_build(const struct policy *p, void **bufp, size_t *sizep, char *err, siz
 		ret = -ENOMEM;
 	if (ret) {
 		if (ret == -E2BIG)
-			nfc_fail(err, errlen, ret,
-				 "policy needs more than %d distinct match bitmaps; "
-				 "merge flows with the same addresses or ports",
-				 NASCAR_MAX_BITMAPS);
+			nfc_fail(
+				err, errlen, ret,
+				"policy needs more than %d distinct match bitmaps; merge flows with the same addresses or ports",
+				NASCAR_MAX_BITMAPS);
 		else
 			nfc_fail(err, errlen, ret, "out of memory");
 		goto out;

@@ -258,10 +258,10 @@ int nfc_parse(void *buf, size_t size, struct nfc_image *img, char *err, size_t e
 	if (hdr->magic != NFC_MAGIC)
 		return nfc_fail(err, errlen, -EINVAL, "not a compiled nascar policy (bad magic)");
 	if (hdr->abi_version != NASCAR_ABI_VERSION)
-		return nfc_fail(err, errlen, -EPROTO,
-				"compiled for ABI version %u, this build reads version %u; "
-				"recompile it with this nascarc",
-				hdr->abi_version, NASCAR_ABI_VERSION);
+		return nfc_fail(
+			err, errlen, -EPROTO,
+			"compiled for ABI version %u, this build reads version %u; recompile it with this nascarc",
+			hdr->abi_version, NASCAR_ABI_VERSION);
 	if (hdr->total_size != size)
 		return nfc_fail(err, errlen, -EINVAL,
 				"file is truncated or padded (%zu of %llu bytes)", size,

@@ -93,10 +93,10 @@ int attach_xdp(int prog_fd, int ifindex, const char *ifname, int want, int fallb
 		char name[32];
 
 		prog_name_of(other, name, sizeof(name));
-		return nfc_fail(err, errlen, -EBUSY,
-				"%s already has an XDP program (id %u, '%s') that nascar did not "
-				"attach; remove it (ip link set dev %s xdp off) or use mode tc",
-				ifname, other, name, ifname);
+		return nfc_fail(
+			err, errlen, -EBUSY,
+			"%s already has an XDP program (id %u, '%s') that nascar did not attach; remove it (ip link set dev %s xdp off) or use mode tc",
+			ifname, other, name, ifname);
 	}
 	if (want == XDP_NATIVE) {
 		lo.flags = XDP_FLAGS_DRV_MODE;

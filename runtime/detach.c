@@ -111,6 +111,14 @@ static void put_back_replaced(const struct rt_opts *o, const struct st_iface *s)
 	unlink(path);
 }
 
+/* Whether our scheduler took the place of a root qdisc that removing it
+ * puts back (egress replace), rather than of the kernel's default. */
+static int replaced_a_qdisc(const struct st_iface *s)
+{
+	return s->sched_prev[0] && strncmp(s->sched_prev, "noqueue/", 8) &&
+	       strstr(s->sched_prev, "/0:") == NULL;
+}
+
 int remove_sched(const struct rt_opts *o, struct st_iface *s)
 {
 	char err[512];
@@ -121,8 +129,7 @@ int remove_sched(const struct rt_opts *o, struct st_iface *s)
 		pr_warn("%s", err);
 		return -1;
 	}
-	if (s->sched_prev[0] && strncmp(s->sched_prev, "noqueue/", 8) &&
-	    strstr(s->sched_prev, "/0:") == NULL)
+	if (replaced_a_qdisc(s))
 		put_back_replaced(o, s);
 	s->sched = 0;
 	s->sched_prev[0] = '\0';
@@ -150,6 +157,90 @@ int restore_vlan(struct st_iface *s)
 
 /* ---- detach ------------------------------------------------------------- */
 
+/* A link pin under PIN/links that no interface of the state accounts for
+ * (an apply killed right after an attach)? */
+static int stray_link(const char *pin_dir, const struct rt_state *st, const char *lp)
+{
+	char path[PATH_MAX];
+
+	for (size_t i = 0; i < st->nifaces; i++) {
+		state_link_path(path, sizeof(path), pin_dir, "xdp", st->ifaces[i].ifindex);
+		if (!strcmp(path, lp))
+			return 0;
+		state_link_path(path, sizeof(path), pin_dir, "tc", st->ifaces[i].ifindex);
+		if (!strcmp(path, lp))
+			return 0;
+	}
+	return 1;
+}
+
+/* --dry-run detach: what cmd_detach would take off, read the same way (the
+ * state, the live hooks, the pins); changes nothing. */
+static int dry_run_detach(const struct rt_opts *o, const struct rt_state *st, int had_state)
+{
+	char path[PATH_MAX + 8];
+	int pins;
+
+	if (!had_state && !load_pins_exist(o->pin_dir)) {
+		pr_info("dry run: nothing to detach: no state in %s and no pins under %s",
+			o->state_dir, o->pin_dir);
+		return 0;
+	}
+	pr_info("dry run: detach would take out what nascar-apply put in under %s", o->pin_dir);
+	for (size_t i = 0; i < st->nifaces; i++) {
+		const struct st_iface *s = &st->ifaces[i];
+		struct live l;
+		int same = (int)if_nametoindex(s->name) == s->ifindex;
+
+		live_hooks(o->pin_dir, s->ifindex, &l);
+		if (!same)
+			l.tc = l.tc == TC_NETLINK ? TC_NONE : l.tc; /* not the same device */
+		if (l.xdp)
+			pr_info("would detach %s's XDP program (xdp %s, prog id %u)", s->name,
+				plan_xdp_name(l.xdp), l.xdp_prog);
+		if (l.tc)
+			pr_info("would detach %s's TC program (tc %s, prog id %u)", s->name,
+				plan_tc_name(l.tc), l.tc_prog);
+		if (s->sched && same)
+			pr_info("would remove Nascar's scheduler on %s%s%s%s", s->name,
+				replaced_a_qdisc(s) ? " and put back the qdisc it replaced (" : "",
+				replaced_a_qdisc(s) ? s->sched_prev : "",
+				replaced_a_qdisc(s) ? ")" : "");
+		if (s->vlan_map && same)
+			pr_info("would put back the egress-qos-map %s had before Nascar set it (%s)",
+				s->name, s->vlan_prev[0] ? s->vlan_prev : "empty");
+		if (!l.xdp && !l.tc && !(s->sched && same) && !(s->vlan_map && same))
+			pr_info("%s: nothing of Nascar's is attached there", s->name);
+	}
+	snprintf(path, sizeof(path), "%s/links", o->pin_dir);
+	{
+		DIR *d = opendir(path);
+		struct dirent *de;
+
+		while (d && (de = readdir(d))) {
+			char lp[PATH_MAX + 300];
+
+			if (de->d_name[0] == '.')
+				continue;
+			snprintf(lp, sizeof(lp), "%s/%s", path, de->d_name);
+			if (stray_link(o->pin_dir, st, lp))
+				pr_info("would detach the link pinned at %s (the state does not list it)",
+					lp);
+		}
+		if (d)
+			closedir(d);
+	}
+	pins = load_count_pins(o->pin_dir);
+	if (had_state)
+		pr_info("would remove %d pins under %s and the state in %s", pins, o->pin_dir,
+			o->state_dir);
+	else
+		pr_info("would remove %d pins under %s (there is no state in %s)", pins, o->pin_dir,
+			o->state_dir);
+	pr_info("dry run: nothing was changed");
+	return 0;
+}
+
 int cmd_detach(struct rt_opts *o)
 {
 	char err[512], path[PATH_MAX + 8], done[4096] = "";
@@ -157,13 +248,18 @@ int cmd_detach(struct rt_opts *o)
 	int ret, removed = 0, failed = 0, had_state;
 
 	if (!preflight_caps()) {
-		pr_err("needs root (or CAP_BPF and CAP_NET_ADMIN) to detach; run it as root");
+		if (o->dry_run)
+			pr_err("needs root (or CAP_BPF and CAP_NET_ADMIN) to read what detach would remove; run it as root");
+		else
+			pr_err("needs root (or CAP_BPF and CAP_NET_ADMIN) to detach; run it as root");
 		return 1;
 	}
 	ret = state_read(o->state_dir, &st, err, sizeof(err));
 	if (ret < 0 && ret != -ENOENT)
 		pr_warn("%s", err);
 	had_state = ret == 0;
+	if (o->dry_run)
+		return dry_run_detach(o, &st, had_state);
 
 	/* Hooks the state knows, then any link pin it does not (a kill right
 	 * after an attach). */

@@ -117,8 +117,7 @@ static int reuse_devmap(struct bpf_map *map, const char *path, char *err, size_t
 		close(fd);
 		return nfc_fail(
 			err, errlen, -EINVAL,
-			"the map pinned at %s does not match this build of nascar-apply; run "
-			"'nascar-apply detach' (with the old build) and apply again",
+			"the map pinned at %s does not match this build of nascar-apply; run 'nascar-apply detach' (with the old build) and apply again",
 			path);
 	}
 	ret = bpf_map__reuse_fd(map, fd);
@@ -200,9 +199,7 @@ int load_object(struct rt_bpf *b, const char *pin_dir, const char *obj_path, cha
 		if (mm || strstr(text, "parameter mismatch"))
 			return nfc_fail(
 				err, errlen, ret,
-				"the maps pinned under %s do not match this build of "
-				"nascar-apply; run 'nascar-apply detach' (with the old build) "
-				"and apply again",
+				"the maps pinned under %s do not match this build of nascar-apply; run 'nascar-apply detach' (with the old build) and apply again",
 				pin_dir);
 		if (!strstr(text, "BPF program load failed") &&
 		    !strstr(text, "failed to load: -")) {
@@ -221,8 +218,7 @@ int load_object(struct rt_bpf *b, const char *pin_dir, const char *obj_path, cha
 			}
 			return nfc_fail(
 				err, errlen, ret,
-				"cannot load the BPF object: %s%s; run with -vv for libbpf's "
-				"messages",
+				"cannot load the BPF object: %s%s; run with -vv for libbpf's messages",
 				strerror(-ret), what);
 		}
 		load_log_path(logf, sizeof(logf));
@@ -230,8 +226,7 @@ int load_object(struct rt_bpf *b, const char *pin_dir, const char *obj_path, cha
 		if (write_log(logf, text, len) < 0)
 			return nfc_fail(
 				err, errlen, ret,
-				"the kernel's verifier rejected program '%s' (%s) and its log "
-				"could not be written to %s; run with -vv to see it",
+				"the kernel's verifier rejected program '%s' (%s) and its log could not be written to %s; run with -vv to see it",
 				prog, strerror(-ret), logf);
 		return nfc_fail(err, errlen, ret,
 				"the kernel's verifier rejected program '%s' (%s); full log in %s",
@@ -323,7 +318,8 @@ int load_pins_exist(const char *pin_dir)
 	return 0;
 }
 
-int load_unpin_all(const char *pin_dir)
+/* Our pins directly under pin_dir: removed (unpin), or only counted. */
+static int our_pins(const char *pin_dir, int unpin)
 {
 	char path[PATH_MAX + 256];
 	struct dirent *de;
@@ -338,11 +334,24 @@ int load_unpin_all(const char *pin_dir)
 		    strncmp(de->d_name, "prog_nascar_", 12) != 0)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", pin_dir, de->d_name);
-		if (unlink(path) == 0)
+		if (!unpin || unlink(path) == 0)
 			n++;
 	}
 	if (d)
 		closedir(d);
+	return n;
+}
+
+int load_count_pins(const char *pin_dir)
+{
+	return our_pins(pin_dir, 0);
+}
+
+int load_unpin_all(const char *pin_dir)
+{
+	char path[PATH_MAX + 8];
+	int n = our_pins(pin_dir, 1);
+
 	snprintf(path, sizeof(path), "%s/links", pin_dir);
 	rmdir(path);
 	rmdir(pin_dir);

@@ -44,6 +44,8 @@ void load_close(struct rt_bpf *b);
 /* Removes every pin nascar-apply makes under pin_dir, then the directory
  * if it is empty.  Returns the number of pins removed. */
 int load_unpin_all(const char *pin_dir);
+/* The pins load_unpin_all() would remove (detach --dry-run). */
+int load_count_pins(const char *pin_dir);
 /* Any of our maps pinned under pin_dir? */
 int load_pins_exist(const char *pin_dir);
 /* Where a verifier log goes. */

@@ -161,8 +161,7 @@ int lock_take(const char *pin_dir, const char *state_dir, double wait_s)
 			if (e == ENOENT && ++tries < 100)
 				continue;
 			if (e == EACCES || e == EPERM || e == EROFS)
-				pr_err("needs root to take the apply lock %s (%s); run it as root, "
-				       "e.g. with sudo",
+				pr_err("needs root to take the apply lock %s (%s); run it as root, e.g. with sudo",
 				       path, strerror(e));
 			else
 				pr_err("cannot open the apply lock %s (%s); check %s", path,
@@ -197,14 +196,10 @@ int lock_take(const char *pin_dir, const char *state_dir, double wait_s)
 				else
 					snprintf(who, sizeof(who), "pid unknown");
 				if (wait_s > 0)
-					pr_err("another nascar-apply (%s) is running on %s; waited "
-					       "%g s for it: try again when it has finished, or "
-					       "give a longer --wait (lock: %s)",
+					pr_err("another nascar-apply (%s) is running on %s; waited %g s for it: try again when it has finished, or give a longer --wait (lock: %s)",
 					       who, pin_dir, wait_s, path);
 				else
-					pr_err("another nascar-apply (%s) is running on %s; try "
-					       "again when it has finished, or give --wait SECONDS "
-					       "(lock: %s)",
+					pr_err("another nascar-apply (%s) is running on %s; try again when it has finished, or give --wait SECONDS (lock: %s)",
 					       who, pin_dir, path);
 				close(fd);
 				return -1;

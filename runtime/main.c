@@ -57,9 +57,9 @@ static const struct command {
 	{{"stats", "[--format FMT | --textfile PATH] [--interval S] [--count N]",
 	  "counters per flow, class and interface"},
 	 .run = run_stats},
-	{{"detach", "", "take out all that nascar-apply put in"},
+	{{"detach", "[--dry-run]", "take out all that nascar-apply put in"},
 	 .run = run_detach,
-	 .lock = LOCK_ALWAYS},
+	 .lock = LOCK_UNLESS_DRY_RUN},
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -83,7 +83,7 @@ static void usage(FILE *f)
 		"Options (before or after the command):\n"
 		"  -p, --pin-dir DIR    bpffs directory for pins (default %s)\n"
 		"  -s, --state-dir DIR  state directory (default %s[/<pin dir>])\n"
-		"  -n, --dry-run        say what apply would do, change nothing\n"
+		"  -n, --dry-run        say what apply or detach would do, change nothing\n"
 		"  -f, --force          apply even if the same policy is in force\n"
 		"  -j, --json           status/stats as JSON (--format json)\n"
 		"      --format FMT     text (default), json, or (stats only) prometheus:\n"

@@ -93,12 +93,13 @@ static int native_egress_blocker(const struct plan_if *ifs, size_t n, size_t sel
 /* "veth eth0 does not take native XDP redirects now; ..." */
 static void blocker_text(char *buf, size_t len, const struct probe_dev *b)
 {
-	snprintf(buf, len, "%s %s %s%s", probe_kind_name(b->kind), b->name,
-		 b->xdp_known ? "does not take native XDP redirects now"
-			      : "may refuse native XDP redirects (the kernel cannot tell before "
-				"Linux 6.3)",
-		 b->kind == DEV_VETH ? "; a veth takes them when its peer has GRO on or runs XDP"
-				     : "");
+	snprintf(
+		buf, len, "%s %s %s%s", probe_kind_name(b->kind), b->name,
+		b->xdp_known
+			? "does not take native XDP redirects now"
+			: "may refuse native XDP redirects (the kernel cannot tell before Linux 6.3)",
+		b->kind == DEV_VETH ? "; a veth takes them when its peer has GRO on or runs XDP"
+				    : "");
 }
 
 static void set(struct plan_if *p, int eff, int xdp, int fallback, int tc)
@@ -123,38 +124,35 @@ static void decide_auto(struct plan_if *ifs, size_t n, size_t i, int tcx)
 	case DEV_TAP:
 		if (blk >= 0) {
 			set(p, NASCAR_MODE_TC, XDP_NONE, 0, tcx);
-			snprintf(p->reason, sizeof(p->reason),
-				 "tap with TSO %s, tx checksum %s, but %s; generic XDP %s, so TC "
-				 "(bpf_redirect_neigh) alone",
-				 d->tso == 1 ? "on" : "off", d->txcsum == 1 ? "on" : "off", why_not,
-				 guest_offloads(d) ? "cannot redirect GSO super-packets nor "
-						     "complete partial checksums"
-						   : "is no faster than TC");
+			snprintf(
+				p->reason, sizeof(p->reason),
+				"tap with TSO %s, tx checksum %s, but %s; generic XDP %s, so TC (bpf_redirect_neigh) alone",
+				d->tso == 1 ? "on" : "off", d->txcsum == 1 ? "on" : "off", why_not,
+				guest_offloads(d)
+					? "cannot redirect GSO super-packets nor complete partial checksums"
+					: "is no faster than TC");
 		} else if (guest_offloads(d)) {
 			/* native or nothing: generic XDP would redirect partial
 			 * checksums without the kernel's fallback */
 			set(p, NASCAR_MODE_HYBRID, XDP_NATIVE, 0, tcx);
 			snprintf(
 				p->reason, sizeof(p->reason),
-				"tap with TSO %s, tx checksum %s: native XDP forwards small frames "
-				"and completes their partial checksums, TC takes GSO super-packets "
-				"whole; the guest keeps TSO",
+				"tap with TSO %s, tx checksum %s: native XDP forwards small frames and completes their partial checksums, TC takes GSO super-packets whole; the guest keeps TSO",
 				d->tso == 1 ? "on" : "off", d->txcsum == 1 ? "on" : "off");
 		} else {
 			set(p, NASCAR_MODE_HYBRID, XDP_NATIVE, 0, tcx);
-			snprintf(p->reason, sizeof(p->reason),
-				 "tap with TSO and tx checksum off: native XDP forwards, TC takes "
-				 "what XDP hands on (large frames, cold neighbours)");
+			snprintf(
+				p->reason, sizeof(p->reason),
+				"tap with TSO and tx checksum off: native XDP forwards, TC takes what XDP hands on (large frames, cold neighbours)");
 		}
 		break;
 	case DEV_VETH:
 		if (d->tso == 1 || d->txcsum == 1) {
 			set(p, NASCAR_MODE_TC, XDP_NONE, 0, tcx);
-			snprintf(p->reason, sizeof(p->reason),
-				 "veth with TSO %s, tx checksum %s: native XDP here would turn off "
-				 "its peer's TSO and generic XDP cannot redirect GSO "
-				 "super-packets; TC keeps TSO",
-				 d->tso == 1 ? "on" : "off", d->txcsum == 1 ? "on" : "off");
+			snprintf(
+				p->reason, sizeof(p->reason),
+				"veth with TSO %s, tx checksum %s: native XDP here would turn off its peer's TSO and generic XDP cannot redirect GSO super-packets; TC keeps TSO",
+				d->tso == 1 ? "on" : "off", d->txcsum == 1 ? "on" : "off");
 		} else if (blk >= 0) {
 			set(p, NASCAR_MODE_TC, XDP_NONE, 0, tcx);
 			snprintf(p->reason, sizeof(p->reason), "veth with TSO off, but %s",
@@ -165,9 +163,9 @@ static void decide_auto(struct plan_if *ifs, size_t n, size_t i, int tcx)
 				 "veth with MTU %d: native XDP would cap it near 3.5 KB", d->mtu);
 		} else {
 			set(p, NASCAR_MODE_HYBRID, XDP_NATIVE, 1, tcx);
-			snprintf(p->reason, sizeof(p->reason),
-				 "veth with TSO and tx checksum off: native XDP forwards, TC takes "
-				 "what XDP hands on");
+			snprintf(
+				p->reason, sizeof(p->reason),
+				"veth with TSO and tx checksum off: native XDP forwards, TC takes what XDP hands on");
 		}
 		break;
 	case DEV_PHYS:
@@ -178,10 +176,10 @@ static void decide_auto(struct plan_if *ifs, size_t n, size_t i, int tcx)
 		} else {
 			/* Generic XDP on a NIC runs after GRO: no gain, so native or nothing. */
 			set(p, NASCAR_MODE_HYBRID, XDP_NATIVE, 0, tcx);
-			snprintf(p->reason, sizeof(p->reason),
-				 "NIC (driver %s): native XDP sees frames before GRO; TC takes GSO "
-				 "and cold neighbours (TC only if the driver has no native XDP)",
-				 d->driver);
+			snprintf(
+				p->reason, sizeof(p->reason),
+				"NIC (driver %s): native XDP sees frames before GRO; TC takes GSO and cold neighbours (TC only if the driver has no native XDP)",
+				d->driver);
 		}
 		break;
 	default:
@@ -199,8 +197,7 @@ static const char *veth_tso_warning(const struct probe_dev *d)
 {
 	if (d->kind != DEV_VETH || d->tso != 1)
 		return "";
-	return "; warning: native XDP on a veth turns off its peer's TSO while attached, "
-	       "which costs bulk TCP far more than XDP gains; mode tc or auto keeps it";
+	return "; warning: native XDP on a veth turns off its peer's TSO while attached, which costs bulk TCP far more than XDP gains; mode tc or auto keeps it";
 }
 
 /*
@@ -223,22 +220,18 @@ static void check_xdp_mode(struct plan_if *ifs, size_t n, size_t i)
 	int blk = native_egress_blocker(ifs, n, i);
 
 	if (d->kind == DEV_TAP && d->tso == 1) {
-		snprintf(p->refuse, sizeof(p->refuse),
-			 "%s: mode xdp cannot carry this guest's TCP: the tap has TSO on, so the "
-			 "guest sends GSO super-packets that XDP cannot redirect; they would take "
-			 "the kernel's path (and its NAT) while the rest of each connection does "
-			 "not; use mode hybrid or auto (TC takes the super-packets), or turn TSO "
-			 "off in the guest",
-			 d->name);
+		snprintf(
+			p->refuse, sizeof(p->refuse),
+			"%s: mode xdp cannot carry this guest's TCP: the tap has TSO on, so the guest sends GSO super-packets that XDP cannot redirect; they would take the kernel's path (and its NAT) while the rest of each connection does not; use mode hybrid or auto (TC takes the super-packets), or turn TSO off in the guest",
+			d->name);
 	} else if (blk >= 0) {
 		char why[256];
 
 		blocker_text(why, sizeof(why), &ifs[blk].dev);
-		snprintf(p->refuse, sizeof(p->refuse),
-			 "%s: mode xdp cannot forward to %s: %s, and XDP alone would have to "
-			 "hand every such packet to the kernel's path; use mode hybrid or auto "
-			 "(TC takes them)",
-			 d->name, ifs[blk].dev.name, why);
+		snprintf(
+			p->refuse, sizeof(p->refuse),
+			"%s: mode xdp cannot forward to %s: %s, and XDP alone would have to hand every such packet to the kernel's path; use mode hybrid or auto (TC takes them)",
+			d->name, ifs[blk].dev.name, why);
 	}
 }
 

@@ -26,6 +26,7 @@
 #include "nascar_abi.h"
 #include "nfc.h"
 #include "attach.h"
+#include "detach.h"
 #include "load.h"
 #include "lock.h"
 #include "log.h"
@@ -78,35 +79,10 @@ static void problem(struct problems *p, const char *fmt, ...)
 	va_end(ap);
 }
 
-struct live_if {
-	int xdp, tc;
-	__u32 xid, tid;
-};
-
-static void live_of(const char *pin_dir, int ifindex, struct live_if *l)
-{
-	char path[PATH_MAX];
-	__u32 id;
-	int mode;
-
-	memset(l, 0, sizeof(*l));
-	state_link_path(path, sizeof(path), pin_dir, "xdp", ifindex);
-	if (link_alive(path, ifindex, &l->xid)) {
-		l->xdp = XDP_GENERIC;
-		if (xdp_query(ifindex, &id, &mode) == 0 && mode == XDP_ATTACHED_DRV)
-			l->xdp = XDP_NATIVE;
-	}
-	state_link_path(path, sizeof(path), pin_dir, "tc", ifindex);
-	if (link_alive(path, ifindex, &l->tid))
-		l->tc = TC_TCX;
-	else if (tc_netlink_alive(ifindex, &l->tid))
-		l->tc = TC_NETLINK;
-}
-
 /* Compares the state file with the kernel's maps and the pins. */
 static void check_state(const struct rt_opts *o, const struct rt_state *st, int st_ret,
 			const char *st_err, const struct nascar_state *ns,
-			const struct nascar_slot_cfg *cfg, const struct live_if *live, int any_hook,
+			const struct nascar_slot_cfg *cfg, const struct live *live, int any_hook,
 			struct problems *p)
 {
 	unsigned int a = ns->active_slot & 1;
@@ -117,10 +93,7 @@ static void check_state(const struct rt_opts *o, const struct rt_state *st, int 
 	if (!st->valid) {
 		if (st_ret == -ENOENT)
 			problem(p,
-				"no state file in %s, but pins under %s: an apply was killed "
-				"before "
-				"it recorded anything, or the state was removed; apply again, or "
-				"detach",
+				"no state file in %s, but pins under %s: an apply was killed before it recorded anything, or the state was removed; apply again, or detach",
 				o->state_dir, o->pin_dir);
 		else
 			problem(p, "the state file cannot be used (%s); apply again, or detach",
@@ -131,10 +104,7 @@ static void check_state(const struct rt_opts *o, const struct rt_state *st, int 
 				o->state_dir, st->pin_dir, o->pin_dir);
 		if (st->generation != ns->generation || st->active_slot != a)
 			problem(p,
-				"the kernel's maps are at generation %u (slot %u) but the state "
-				"file "
-				"says generation %u (slot %u): an apply did not finish; apply "
-				"again",
+				"the kernel's maps are at generation %u (slot %u) but the state file says generation %u (slot %u): an apply did not finish; apply again",
 				ns->generation, a, st->generation, st->active_slot);
 		if (st->slot_hash[a] != cfg->source_hash) {
 			char rec[32];
@@ -145,25 +115,20 @@ static void check_state(const struct rt_opts *o, const struct rt_state *st, int 
 			else
 				snprintf(rec, sizeof(rec), "no policy");
 			problem(p,
-				"slot %u of the kernel's maps holds policy %016llx but the state "
-				"file "
-				"records %s there: an apply did not finish; apply again",
+				"slot %u of the kernel's maps holds policy %016llx but the state file records %s there: an apply did not finish; apply again",
 				a, (unsigned long long)cfg->source_hash, rec);
 		}
 	}
 	if (ns->generation == 0 && cfg->source_hash && any_hook)
 		problem(p,
-			"generation 0: no apply has finished its switch; slot %u holds policy "
-			"%016llx, but the attached hooks hand every packet to the stack until one "
-			"does; apply again to finish",
+			"generation 0: no apply has finished its switch; slot %u holds policy %016llx, but the attached hooks hand every packet to the stack until one does; apply again to finish",
 			a, (unsigned long long)cfg->source_hash);
 	for (size_t i = 0; i < st->nifaces; i++) {
 		const struct st_iface *s = &st->ifaces[i];
 
 		if ((s->xdp && !live[i].xdp) || (s->tc && !live[i].tc))
 			problem(p,
-				"%s: a hook that the state file lists is gone (the device was "
-				"re-created, or someone removed it); apply again",
+				"%s: a hook that the state file lists is gone (the device was re-created, or someone removed it); apply again",
 				s->name);
 		else if ((live[i].xdp && !s->xdp) || (live[i].tc && !s->tc))
 			problem(p, "%s: a hook is attached that the state file does not list",
@@ -187,9 +152,7 @@ static void check_state(const struct rt_opts *o, const struct rt_state *st, int 
 				known = 1;
 		if (!known)
 			problem(p,
-				"%s/%s is pinned but the state file lists no interface with "
-				"ifindex "
-				"%d; detach removes it",
+				"%s/%s is pinned but the state file lists no interface with ifindex %d; detach removes it",
 				path, de->d_name, ifindex);
 	}
 	if (d)
@@ -202,7 +165,7 @@ static void check_state(const struct rt_opts *o, const struct rt_state *st, int 
  * on redirecting into it while the kernel drops every such packet.
  */
 static void check_devices(const struct rt_bpf *b, const struct rt_state *st,
-			  const struct nascar_state *ns, const struct live_if *live,
+			  const struct nascar_state *ns, const struct live *live,
 			  struct problems *p)
 {
 	int native = 0;
@@ -225,14 +188,11 @@ static void check_devices(const struct rt_bpf *b, const struct rt_state *st,
 		if (d.xdp_known && d.ndo_xmit)
 			continue;
 		problem(p,
-			"%s no longer takes native XDP redirects (%s), but the policy in force was "
-			"applied when it did: native XDP redirects into it are dropped by the "
-			"kernel; "
-			"apply the policy again, and XDP hands those packets to TC",
+			"%s no longer takes native XDP redirects (%s), but the policy in force was applied when it did: native XDP redirects into it are dropped by the kernel; apply the policy again, and XDP hands those packets to TC",
 			s->name,
-			d.kind == DEV_VETH ? "a veth takes them only while its peer has GRO on or "
-					     "runs XDP"
-					   : "the kernel says so");
+			d.kind == DEV_VETH
+				? "a veth takes them only while its peer has GRO on or runs XDP"
+				: "the kernel says so");
 	}
 }
 
@@ -242,7 +202,7 @@ int cmd_status(struct rt_opts *o)
 	struct nascar_slot_cfg cfg;
 	struct rt_state st;
 	struct rt_bpf b;
-	struct live_if live[ST_MAX_IFACES];
+	struct live live[ST_MAX_IFACES];
 	struct problems probs;
 	char err[512] = "";
 	int ret, st_ret, busy, any_hook = 0;
@@ -269,7 +229,7 @@ int cmd_status(struct rt_opts *o)
 	}
 	memset(&probs, 0, sizeof(probs));
 	for (size_t i = 0; i < st.nifaces; i++) {
-		live_of(o->pin_dir, st.ifaces[i].ifindex, &live[i]);
+		live_hooks(o->pin_dir, st.ifaces[i].ifindex, &live[i]);
 		any_hook |= live[i].xdp || live[i].tc;
 	}
 	check_state(o, &st, st_ret, err, &ns, &cfg, live, any_hook, &probs);
@@ -281,17 +241,14 @@ int cmd_status(struct rt_opts *o)
 		json_str(stdout, o->state_dir);
 		printf(",\"source\":");
 		json_str(stdout, st.source);
-		printf(",\"source_hash\":\"%016llx\",\"generation\":%u,\"active_slot\":%u,"
-		       "\"flows\":%u,\"classes\":%u,\"busy_pid\":%d,\"consistent\":%s,"
-		       "\"problems\":[",
+		printf(",\"source_hash\":\"%016llx\",\"generation\":%u,\"active_slot\":%u,\"flows\":%u,\"classes\":%u,\"busy_pid\":%d,\"consistent\":%s,\"problems\":[",
 		       (unsigned long long)cfg.source_hash, ns.generation, ns.active_slot & 1,
 		       cfg.nflows, cfg.nclasses, busy, probs.n ? "false" : "true");
 		for (size_t i = 0; i < probs.n; i++) {
 			printf("%s", i ? "," : "");
 			json_str(stdout, probs.text[i]);
 		}
-		printf("],\"state\":{\"present\":%s,\"generation\":%u,\"active_slot\":%u,"
-		       "\"source_hash\":\"%016llx\"},\"interfaces\":[",
+		printf("],\"state\":{\"present\":%s,\"generation\":%u,\"active_slot\":%u,\"source_hash\":\"%016llx\"},\"interfaces\":[",
 		       st.valid ? "true" : "false", st.generation, st.active_slot,
 		       (unsigned long long)st.slot_hash[st.active_slot & 1]);
 	} else {
@@ -299,29 +256,25 @@ int cmd_status(struct rt_opts *o)
 		printf("state:       %s/%s\n", o->state_dir, NASCAR_STATE_FILE);
 		printf("policy:      %016llx (%s)\n", (unsigned long long)cfg.source_hash,
 		       st.source[0] ? st.source : "source unknown");
-		printf("generation:  %u, active slot %u, %u flows, %u classes (from the kernel's "
-		       "maps)\n",
+		printf("generation:  %u, active slot %u, %u flows, %u classes (from the kernel's maps)\n",
 		       ns.generation, ns.active_slot & 1, cfg.nflows, cfg.nclasses);
 		if (busy)
-			printf("busy: nascar-apply (pid %d) is changing this policy now; what "
-			       "follows may change under it\n",
+			printf("busy: nascar-apply (pid %d) is changing this policy now; what follows may change under it\n",
 			       busy);
 		for (size_t i = 0; i < probs.n; i++)
 			printf("warning: %s\n", probs.text[i]);
 	}
 	for (size_t i = 0; i < st.nifaces; i++) {
 		struct st_iface *s = &st.ifaces[i];
-		const struct live_if *l = &live[i];
+		const struct live *l = &live[i];
 
 		if (o->json) {
 			printf("%s{\"name\":", i ? "," : "");
 			json_str(stdout, s->name);
-			printf(",\"ifindex\":%d,\"id\":%d,\"role\":\"%s\",\"policy_mode\":\"%s\","
-			       "\"mode\":\"%s\",\"xdp\":\"%s\",\"xdp_prog_id\":%u,\"tc\":\"%s\","
-			       "\"tc_prog_id\":%u,\"reason\":",
+			printf(",\"ifindex\":%d,\"id\":%d,\"role\":\"%s\",\"policy_mode\":\"%s\",\"mode\":\"%s\",\"xdp\":\"%s\",\"xdp_prog_id\":%u,\"tc\":\"%s\",\"tc_prog_id\":%u,\"reason\":",
 			       s->ifindex, s->id, s->role ? nfc_role_name(s->role) : "",
 			       plan_mode_name(s->mode), plan_mode_name(s->eff_mode),
-			       plan_xdp_name(l->xdp), l->xid, plan_tc_name(l->tc), l->tid);
+			       plan_xdp_name(l->xdp), l->xdp_prog, plan_tc_name(l->tc), l->tc_prog);
 			json_str(stdout, s->reason);
 			printf(",\"scheduler\":%s,\"scheduler_replaced\":",
 			       s->sched ? "true" : "false");
@@ -331,11 +284,11 @@ int cmd_status(struct rt_opts *o)
 			printf("%s (ifindex %d, %s): %s: xdp %s", s->name, s->ifindex,
 			       s->role ? nfc_role_name(s->role) : "?", plan_mode_name(s->eff_mode),
 			       plan_xdp_name(l->xdp));
-			if (l->xid)
-				printf(" prog %u", l->xid);
+			if (l->xdp_prog)
+				printf(" prog %u", l->xdp_prog);
 			printf(", tc %s", plan_tc_name(l->tc));
-			if (l->tid)
-				printf(" prog %u", l->tid);
+			if (l->tc_prog)
+				printf(" prog %u", l->tc_prog);
 			printf("\n    %s\n", s->reason);
 			if (s->sched)
 				printf("    egress: Nascar's scheduler (htb %x:, replaced %s)\n",
@@ -555,9 +508,7 @@ static void print_sched(int json)
 			if (json) {
 				printf("%s{\"class\":", j ? "," : "");
 				json_str(stdout, name);
-				printf(",\"classid\":\"%s\",\"bytes\":%llu,\"packets\":%llu,"
-				       "\"drops\":%llu,\"overlimits\":%llu,\"backlog_bytes\":%llu,"
-				       "\"backlog_packets\":%llu}",
+				printf(",\"classid\":\"%s\",\"bytes\":%llu,\"packets\":%llu,\"drops\":%llu,\"overlimits\":%llu,\"backlog_bytes\":%llu,\"backlog_packets\":%llu}",
 				       id, (unsigned long long)cls[j].bytes,
 				       (unsigned long long)cls[j].pkts,
 				       (unsigned long long)cls[j].drops,
@@ -585,8 +536,7 @@ static void print_sched(int json)
 
 static void print_json(const struct snap *s, const struct snap *prev, double dt, const char *names)
 {
-	printf("{\"applied\":true,\"generation\":%u,\"active_slot\":%u,\"source_hash\":"
-	       "\"%016llx\",\"names\":",
+	printf("{\"applied\":true,\"generation\":%u,\"active_slot\":%u,\"source_hash\":\"%016llx\",\"names\":",
 	       s->ns.generation, s->ns.active_slot & 1, (unsigned long long)s->cfg.source_hash);
 	json_str(stdout, names);
 	if (prev)
@@ -801,8 +751,7 @@ static void prom_rows(FILE *f, const struct snap *s)
 				 unit ? "bytes" : "packets");
 			snprintf(
 				help, sizeof(help),
-				"%s per %s that Nascar forwarded by XDP or TC (path xdp, tc) or "
-				"handed to the kernel's path (stack), since the policy was applied",
+				"%s per %s that Nascar forwarded by XDP or TC (path xdp, tc) or handed to the kernel's path (stack), since the policy was applied",
 				unit ? "Bytes" : "Packets", what[k]);
 			prom_head(f, name, "counter", help);
 			for (size_t i = 0; i < s->n; i++) {
@@ -911,9 +860,9 @@ static void prom_applied(FILE *f, int applied, __u32 generation)
 	prom_head(f, "nascar_policy_applied", "gauge",
 		  "1 when a Nascar policy is applied (pins in place), else 0");
 	fprintf(f, "nascar_policy_applied %d\n", applied);
-	prom_head(f, "nascar_policy_generation", "gauge",
-		  "Generation of the policy in force, from the kernel's maps (+1 per apply that "
-		  "switched)");
+	prom_head(
+		f, "nascar_policy_generation", "gauge",
+		"Generation of the policy in force, from the kernel's maps (+1 per apply that switched)");
 	fprintf(f, "nascar_policy_generation %u\n", generation);
 }
 
@@ -983,8 +932,7 @@ static int textfile_write(struct rt_opts *o, const char *path)
 	}
 	fd = mkstemp(tmp);
 	if (fd < 0) {
-		pr_err("cannot create %s: %s; the textfile's directory must exist and be "
-		       "writable",
+		pr_err("cannot create %s: %s; the textfile's directory must exist and be writable",
 		       tmp, strerror(errno));
 		return -1;
 	}
@@ -1067,9 +1015,7 @@ int cmd_stats(struct rt_opts *o)
 		if (o->json) {
 			printf("{\"applied\":false,\"pin_dir\":");
 			json_str(stdout, o->pin_dir);
-			printf(",\"generation\":0,\"active_slot\":0,"
-			       "\"source_hash\":\"%016llx\",\"names\":\"\",\"flows\":[],"
-			       "\"classes\":[],\"interfaces\":[]}\n",
+			printf(",\"generation\":0,\"active_slot\":0,\"source_hash\":\"%016llx\",\"names\":\"\",\"flows\":[],\"classes\":[],\"interfaces\":[]}\n",
 			       0ULL);
 		} else {
 			printf("no policy applied (no pins under %s)\n", o->pin_dir);

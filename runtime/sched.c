@@ -99,10 +99,10 @@ void sched_decide(const struct nfc_image *img, size_t i, int real_link, struct s
 	for (size_t c = 0; c < img->nclasses; c++)
 		sp->nshaped += shaped(&img->classes[c].val);
 	if (sp->egress == NASCAR_EGRESS_KEEP) {
-		snprintf(sp->why, sizeof(sp->why),
-			 "egress keep: its qdisc is left alone (priorities reach it as "
-			 "skb->priority%s)",
-			 sp->nshaped ? "; shaped classes are policed on the way out" : "");
+		snprintf(
+			sp->why, sizeof(sp->why),
+			"egress keep: its qdisc is left alone (priorities reach it as skb->priority%s)",
+			sp->nshaped ? "; shaped classes are policed on the way out" : "");
 		return;
 	}
 	if (!sp->line_rate && !sp->nshaped)
@@ -190,8 +190,7 @@ static void leaf(struct sbuf *s, const char *dev, unsigned int minor, __u64 ceil
 
 	if (!line && fq && bounded)
 		put(s,
-		    "qdisc replace dev %s parent %x:%x fq_codel limit 10240 memory_limit %llu "
-		    "target %uus interval %uus\n",
+		    "qdisc replace dev %s parent %x:%x fq_codel limit 10240 memory_limit %llu target %uus interval %uus\n",
 		    dev, NASCAR_SCHED_MAJOR, minor, (unsigned long long)queue_limit(ceil) + 16384,
 		    codel_target_us(ceil), SCHED_BOUND_MS * 1000);
 	else if (!line && fq)
@@ -199,8 +198,7 @@ static void leaf(struct sbuf *s, const char *dev, unsigned int minor, __u64 ceil
 		    minor);
 	else if (line)
 		put(s,
-		    "qdisc replace dev %s parent %x:%x tbf rate %llubit burst %u limit %llu "
-		    "mtu %u\n",
+		    "qdisc replace dev %s parent %x:%x tbf rate %llubit burst %u limit %llu mtu %u\n",
 		    dev, NASCAR_SCHED_MAJOR, minor, (unsigned long long)(2 * ceil * 8), 2 * frame,
 		    (unsigned long long)queue_limit(ceil), frame);
 	else if (bounded) /* something of ours limits it: bound the wait */
@@ -234,8 +232,7 @@ int sched_script(const struct nfc_image *img, const struct sched_plan *sp, const
 	    dev, NASCAR_SCHED_MAJOR, NASCAR_SCHED_MAJOR, NASCAR_SCHED_MINOR_ROOT,
 	    (unsigned long long)(top * 8), (unsigned long long)(top * 8));
 	put(&s,
-	    "class replace dev %s parent %x:%x classid %x:%x htb rate %llubit ceil %llubit prio 7 "
-	    "quantum %u\n",
+	    "class replace dev %s parent %x:%x classid %x:%x htb rate %llubit ceil %llubit prio 7 quantum %u\n",
 	    dev, NASCAR_SCHED_MAJOR, NASCAR_SCHED_MINOR_ROOT, NASCAR_SCHED_MAJOR,
 	    NASCAR_SCHED_MINOR_DEFAULT, (unsigned long long)(share * 8),
 	    (unsigned long long)(top * 8), quantum);
@@ -248,15 +245,13 @@ int sched_script(const struct nfc_image *img, const struct sched_plan *sp, const
 		if (shaped(v)) {
 			rate = ceil = v->rate < top ? v->rate : top;
 			put(&s,
-			    "class replace dev %s parent %x:%x classid %x:%x htb rate %llubit "
-			    "ceil %llubit burst %u cburst %u prio %u quantum %u\n",
+			    "class replace dev %s parent %x:%x classid %x:%x htb rate %llubit ceil %llubit burst %u cburst %u prio %u quantum %u\n",
 			    dev, NASCAR_SCHED_MAJOR, NASCAR_SCHED_MINOR_ROOT, NASCAR_SCHED_MAJOR,
 			    minor, (unsigned long long)(rate * 8), (unsigned long long)(ceil * 8),
 			    v->burst, v->burst, 7u - (v->priority & 7), quantum);
 		} else {
 			put(&s,
-			    "class replace dev %s parent %x:%x classid %x:%x htb rate %llubit "
-			    "ceil %llubit prio %u quantum %u\n",
+			    "class replace dev %s parent %x:%x classid %x:%x htb rate %llubit ceil %llubit prio %u quantum %u\n",
 			    dev, NASCAR_SCHED_MAJOR, NASCAR_SCHED_MINOR_ROOT, NASCAR_SCHED_MAJOR,
 			    minor, (unsigned long long)(rate * 8), (unsigned long long)(ceil * 8),
 			    7u - (v->priority & 7), quantum);

@@ -216,9 +216,7 @@ int state_write(const char *dir, const struct rt_state *st, char *err, size_t er
 		const struct st_iface *s = &st->ifaces[i];
 
 		fprintf(f,
-			"iface %s ifindex=%d id=%d role=%d mode=%d eff=%d xdp=%s tc=%s "
-			"xdp_prog=%u tc_prog=%u clsact_created=%d sched=%d sched_prev=%s "
-			"vlan_map=%d vlan_prev=%s reason=%s\n",
+			"iface %s ifindex=%d id=%d role=%d mode=%d eff=%d xdp=%s tc=%s xdp_prog=%u tc_prog=%u clsact_created=%d sched=%d sched_prev=%s vlan_map=%d vlan_prev=%s reason=%s\n",
 			s->name, s->ifindex, s->id, s->role, s->mode, s->eff_mode,
 			plan_xdp_name(s->xdp), plan_tc_name(s->tc), s->xdp_prog_id, s->tc_prog_id,
 			s->clsact_created, s->sched, s->sched_prev[0] ? s->sched_prev : "-",

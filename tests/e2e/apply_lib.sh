@@ -106,6 +106,23 @@ assert_clean() {
 	if [ -z "$why" ]; then ok "$name"; else bad "$name" "left:$why"; fi
 }
 
+# nascar_trace: everything of nascar's in gw, as text (XDP, TC filters and
+# qdiscs, VLAN maps, bpftool's view, the pins and the state), to compare
+# before and after something that must change nothing.
+nascar_trace() {
+	local d
+	for d in $(rig_exec gw ls /sys/class/net); do
+		echo "== $d"
+		rig_exec gw ip -d link show dev "$d" 2>&1 | grep -Eo 'prog/xdp.*|egress-qos-map.*'
+		rig_exec gw tc qdisc show dev "$d" 2>&1
+		rig_exec gw tc filter show dev "$d" ingress 2>&1
+		rig_exec gw tc filter show dev "$d" egress 2>&1
+	done
+	rig_exec gw bpftool net show 2>&1
+	ls -lR "$PIN" "$STATE" 2>&1
+	cat "$STATE/nascar.state" 2>&1
+}
+
 # peer_is CLIENT_ADDR_EXPECTED KIND ADDR: TCP or UDP from vm to ADDR, the
 # server must see the guest's own address.
 peer_is() {

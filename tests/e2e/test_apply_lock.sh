@@ -10,8 +10,9 @@
 #    force (the one of the last switch), and the maps, status --json, the
 #    state file, the pins and the traffic all agree;
 #  - a run holding the lock (stalled before its switch): apply and detach
-#    with a short --wait give up in time and name its pid, status and stats
-#    answer at once, and an apply waiting for it goes ahead when it dies;
+#    with a short --wait give up in time and name its pid, status, stats
+#    and detach --dry-run answer at once, and an apply waiting for it goes
+#    ahead when it dies;
 #  - a fresh apply killed before its switch: status reports what the maps
 #    hold (generation 0, the new policy's hash in slot 0) and says the state
 #    file disagrees; the next apply makes them agree;
@@ -214,6 +215,10 @@ if rig_wait_for 10 grep -q "stalled at before-switch" "$RIG_DIR/holder.log"; the
 	check "lock: status --json names the running apply (busy_pid)" test $? -eq 0
 	rig_exec gw timeout 5 "$NA" --pin-dir "$PIN" stats --json >/dev/null 2>&1
 	check "lock: stats answers while an apply runs" test $? -eq 0
+	out=$(rig_exec gw timeout 5 "$NA" --pin-dir "$PIN" --wait 0 --dry-run detach 2>&1)
+	rc=$?
+	echo "$out" | grep -q '^dry run: nothing was changed$'
+	check "lock: detach --dry-run answers while an apply runs (rc $rc)" test $? -eq 0 -a "$rc" -eq 0
 	rig_bg waiter rig_exec gw "$NA" --pin-dir "$PIN" --wait 30 "$RIG_DIR/A.nfc"
 	sleep 0.5
 	kill -0 "$(cat "$RIG_DIR/waiter.pid")" 2>/dev/null

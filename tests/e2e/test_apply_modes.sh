@@ -4,7 +4,8 @@
 # checksum offload on and off, and on the veth rig: xdp (native, and the
 # uplink too), auto (its printed reason; it must keep the guest's TSO and
 # never choose native XDP where a veth takes the redirect), IPv4/IPv6 TCP
-# and UDP crossing with the guest's own address, and detach leaving nothing.
+# and UDP crossing with the guest's own address, detach --dry-run changing
+# nothing, and detach leaving nothing.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 set -u
 RIG_PREFIX=${RIG_PREFIX:-ntm$$}
@@ -29,7 +30,7 @@ traffic() { # traffic NAME
 }
 
 case_mode() { # case_mode LINK OFFLOAD MODE[/UPMODE] EXPECT-REGEX [srv-gro-off]
-	local link=$1 off=$2 mode=$3 want=$4 v="$1-$2-${3/\//-}${5:+-$5}" out tso
+	local link=$1 off=$2 mode=$3 want=$4 v="$1-$2-${3/\//-}${5:+-$5}" out tso trace
 	if ! rig_up "$link" --offload "$off"; then
 		bad "$v: rig_up"
 		return
@@ -55,6 +56,19 @@ case_mode() { # case_mode LINK OFFLOAD MODE[/UPMODE] EXPECT-REGEX [srv-gro-off]
 	check "$v: the guest's TSO is unchanged ($tso)" test \
 		"$(rig_exec gw ethtool -k tap0 | awk '/^tcp-segmentation-offload:/ { print $2 }')" = "$tso"
 	traffic "$v"
+	# detach --dry-run: says what it would take out and leaves it all
+	trace=$(nascar_trace)
+	out=$(na --dry-run detach 2>&1)
+	check "$v: detach --dry-run exits 0" test $? -eq 0
+	if echo "$out" | grep -Eq "^would detach tap0's (XDP|TC) program" &&
+		echo "$out" | grep -Eq "^would remove [1-9][0-9]* pins under $PIN and the state in $STATE\$" &&
+		echo "$out" | grep -q '^dry run: nothing was changed$'; then
+		ok "$v: detach --dry-run says what it would remove"
+	else
+		bad "$v: detach --dry-run says what it would remove" "$(echo "$out" | tr '\n' '|' | cut -c1-400)"
+	fi
+	check "$v: detach --dry-run changes nothing" test "$(nascar_trace)" = "$trace"
+	check "$v: tcp4 after detach --dry-run" peer_is "$RIG_VM_IP4" tcp "$RIG_SRV_IP4"
 	na detach >/dev/null 2>&1
 	check "$v: detach" test $? -eq 0
 	assert_clean "$v: detach leaves no trace"

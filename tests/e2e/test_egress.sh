@@ -9,9 +9,10 @@
 #    keep, nothing changed (the tbf still there, no pins, no state);
 #  - egress keep: applied; eth0's qdisc untouched, a warning that shaped
 #    classes are policed there; tap0 (default qdisc) gets the scheduler;
-#  - egress replace: applied; eth0's root is Nascar's HTB; detach removes
-#    it and puts the operator's tbf back (kind, handle and rate exactly,
-#    burst within 1 %: tbf holds it as a time and tc rounds);
+#  - egress replace: applied; eth0's root is Nascar's HTB; detach --dry-run
+#    says it would remove it and put the tbf back, and changes nothing;
+#    detach removes it and puts the operator's tbf back (kind, handle and
+#    rate exactly, burst within 1 %: tbf holds it as a time and tc rounds);
 #  - egress replace over a classful root (an HTB of the operator's, handle
 #    7:, with a class): detach says it is not re-created, where its
 #    configuration was saved, and the kernel's default is back.
@@ -68,6 +69,17 @@ out=$(na "$RIG_DIR/replace.nfc" 2>&1)
 check "egress replace: applied (exit $?)" test $? -eq 0
 check "egress replace: ... eth0's root is Nascar's scheduler ($(root_of eth0))" \
 	test "$(root_of eth0)" = "htb 4e43:"
+trace=$(nascar_trace)
+out=$(na --dry-run detach 2>&1)
+check "egress replace: detach --dry-run (exit $?)" test $? -eq 0
+if echo "$out" | grep -q "^would remove Nascar's scheduler on eth0 and put back the qdisc it replaced (tbf/1:" &&
+	echo "$out" | grep -q "^would remove Nascar's scheduler on tap0$" &&
+	echo "$out" | grep -q '^dry run: nothing was changed$'; then
+	ok "egress replace: ... says it would remove both schedulers and put the tbf back"
+else
+	bad "egress replace: ... says it would remove both schedulers and put the tbf back" "$(echo "$out" | tr '\n' '|' | cut -c1-400)"
+fi
+check "egress replace: ... and changes nothing" test "$(nascar_trace)" = "$trace"
 out=$(na detach 2>&1)
 check "egress replace: detach (exit $?)" test $? -eq 0
 echo "$out" | grep -q "eth0: the qdisc Nascar replaced (tbf/1:, egress replace) is back"
