@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * fwd.h - the forwarding decision shared by the XDP and TC entry points:
- * flow cache, classification glue, FIB lookup, policer, header rewrite,
- * counters.  Everything is static __always_inline; nascar_run() is
+ * flow cache, then classify.h, route.h, police.h, rewrite.h and counters.h
+ * in that order.  Everything is static __always_inline; nascar_run() is
  * instantiated twice, with xdp = 1 and xdp = 0, and the compiler drops the
  * half that does not apply.
  *
@@ -35,490 +35,391 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 #include "nascar_abi.h"
-#include "nascar_classify.h"
 #include "maps.h"
 #include "parse.h"
-#include "csum.h"
+#include "counters.h"
+#include "classify.h"
+#include "police.h"
+#include "route.h"
+#include "rewrite.h"
 
-#ifndef AF_INET
-#define AF_INET 2
-#endif
-#ifndef AF_INET6
-#define AF_INET6 10
-#endif
-
-#define NASCAR_NO_RULE 0xffffffffU
-#define NSEC_PER_SEC 1000000000ULL
-
-/* Frames up to this size get their L4 checksum checked on native XDP
- * guest interfaces (GSO frames never come through native XDP). */
-#define NASCAR_CSUM_MAX_FRAME 1518
-
-/* Debug knobs (NASCAR_DBG_*), set before load by the benchmarks and tests
- * only (dead code for the verifier otherwise). */
-const volatile __u32 nascar_debug = 0;
-
-/* ---- counters ---------------------------------------------------------- */
-
-static __always_inline void cnt_one(void *map, __u32 idx, enum nascar_cnt what, __u64 bytes)
+/* XDP hands a packet on.  With TC attached behind it (hybrid), TC counts
+ * and finishes the job; the metadata says which rule XDP found (or that XDP
+ * already sent it to the stack: NASCAR_META_RULE_STACK). */
+static __always_inline int xdp_pass(struct xdp_md *ctx, __u8 iflags, __u32 rule, __u32 gen)
 {
-	__u64 *c = bpf_map_lookup_elem(map, &idx);
+	struct nascar_meta *m;
+	void *data;
 
-	if (!c)
-		return;
-	c[nascar_cnt_word(what)] += 1;
-	c[nascar_cnt_word(what) + 1] += bytes;
+	if (!(iflags & NASCAR_IF_TC))
+		return XDP_PASS;
+	if (bpf_xdp_adjust_meta(ctx, -(int)sizeof(*m)))
+		return XDP_PASS;
+	data = (void *)(long)ctx->data;
+	m = (void *)(long)ctx->data_meta;
+	if ((void *)(m + 1) > data)
+		return XDP_PASS;
+	m->magic = NASCAR_META_MAGIC;
+	m->rule = rule;
+	m->generation = gen;
+	return XDP_PASS;
 }
 
-static __always_inline void nascar_count(__u32 slot, __u32 ifid, __u32 rule, __u32 class_id,
-					 enum nascar_cnt what, __u64 bytes)
+#define NASCAR_PULL_LEN (14 + 40 + 60)
+/* Headers in front of each segment of a GSO skb, near enough for the
+ * policer: Ethernet, IP, and TCP without options. */
+#define GSO_HDR_LEN(fam) ((fam) == NASCAR_FAM_V4 ? 14 + 20 + 20 : 14 + 40 + 20)
+
+#define RET_PASS(xdp) ((xdp) ? XDP_PASS : TC_ACT_OK)
+#define RET_DROP(xdp) ((xdp) ? XDP_DROP : TC_ACT_SHOT)
+
+static __always_inline int nascar_run(void *ctx, const int xdp)
 {
-	if (nascar_debug & NASCAR_DBG_NO_COUNT)
-		return;
-	cnt_one(&nascar_istats, nascar_iface_idx(slot, ifid), what, bytes);
-	if (rule < NASCAR_NRULES)
-		cnt_one(&nascar_fstats, nascar_rule_idx(slot, rule), what, bytes);
-	if (class_id < NASCAR_MAX_CLASSES)
-		cnt_one(&nascar_cstats, nascar_class_idx(slot, class_id), what, bytes);
-}
+	struct xdp_md *xctx = ctx;
+	struct __sk_buff *skb = ctx;
+	struct nascar_state *st;
+	struct nascar_iface *ifc;
+	struct nascar_ifcache_val *ic;
+	struct nascar_ifkey ik;
+	struct nascar_pkt pk;
+	struct nascar_flow_val *f, *cv;
+	struct nascar_route_in rin;
+	struct bpf_fib_lookup fib;
+	void *data, *data_end;
+	__u32 zero = 0, slot, gen, ifid, ifindex, rule, meta_rule = NASCAR_NO_RULE;
+	__u32 k0;
+	__u8 iflags, role;
+	__u64 len, now;
+	int r, have_nh = 0;
 
-/* ---- checksums --------------------------------------------------------- */
-
-/* RFC 1624 incremental update of a 16-bit field, all values as stored. */
-static __always_inline __u16 csum_replace16(__u16 check, __u16 old, __u16 new)
-{
-	__u64 s = (__u16)~check;
-
-	s += (__u16)~old;
-	s += new;
-	return (__u16)~csum_fold64(s);
-}
-
-/* ---- classification ---------------------------------------------------- */
-
-static __always_inline const struct nascar_bitmap *bits_of(__u32 slot, const __u32 *idx)
-{
-	__u32 k;
-
-	if (!idx)
-		return 0;
-	k = nascar_bitmap_idx(slot, *idx & (NASCAR_MAX_BITMAPS - 1));
-	return bpf_map_lookup_elem(&nascar_bits, &k);
-}
-
-/* What the classifier needs of a packet (argument of the global function
- * below, on the caller's stack). */
-struct nascar_cls_in {
-	__u32 slot;
-	__u32 ifid;
-	__u8 family;
-	__u8 proto;
-	__u16 sport; /* host order, 0 unless TCP/UDP */
-	__u16 dport;
-	__u16 pad0;
-	__u8 src[16];
-	__u8 dst[16];
-};
-
-/*
- * Rule index (flow or NASCAR_RULE_DEFAULT), or -1 on a map inconsistency
- * (the caller sends the packet to the stack).  A global function: the
- * verifier checks it once, on its own, instead of following each of the
- * first-match loop's exits (word x bit) through the rest of the program.
- */
-__attribute__((noinline)) int nascar_classify(const struct nascar_cls_in *in);
-
-#ifdef NASCAR_BPF_IMPL
-__attribute__((noinline)) int nascar_classify(const struct nascar_cls_in *in)
-{
-	struct nascar_fields f;
-	struct nascar_addr_key ak;
-	struct nascar_slot_cfg *cfg;
-	__u32 k, slot;
-	int i;
-
-	if (!in)
-		return -1;
-	slot = in->slot & 1;
-	cfg = bpf_map_lookup_elem(&nascar_slots, &slot);
-	if (!cfg)
-		return -1;
-
-	k = nascar_iface_idx(slot, in->ifid & (NASCAR_MAX_IFACES - 1));
-	f.b[0] = bits_of(slot, bpf_map_lookup_elem(&nascar_inif, &k));
-	k = nascar_proto_idx(slot, in->proto);
-	f.b[1] = bits_of(slot, bpf_map_lookup_elem(&nascar_proto, &k));
-
-	__builtin_memset(&ak, 0, sizeof(ak));
-	ak.prefixlen = NASCAR_ADDR_KEY_BITS + (in->family == NASCAR_FAM_V4 ? 32 : 128);
-	ak.slot = slot;
-	ak.family = in->family;
-	ak.dim = NASCAR_DIM_SRC;
-	__builtin_memcpy(ak.addr, in->src, 16);
-	f.b[2] = bits_of(slot, bpf_map_lookup_elem(&nascar_addr, &ak));
-	ak.dim = NASCAR_DIM_DST;
-	__builtin_memcpy(ak.addr, in->dst, 16);
-	f.b[3] = bits_of(slot, bpf_map_lookup_elem(&nascar_addr, &ak));
-
-	k = nascar_port_idx(slot, NASCAR_DIM_SRC, in->sport);
-	f.b[4] = bits_of(slot, bpf_map_lookup_elem(&nascar_ports, &k));
-	k = nascar_port_idx(slot, NASCAR_DIM_DST, in->dport);
-	f.b[5] = bits_of(slot, bpf_map_lookup_elem(&nascar_ports, &k));
-
-	for (i = 0; i < 6; i++)
-		if (!f.b[i])
-			return -1;
-	return (int)nascar_first_match(&f, cfg->nwords);
-}
-#endif
-
-static __always_inline __u32 nascar_classify_pkt(__u32 slot, __u32 ifid,
-						 const struct nascar_pkt *pk)
-{
-	struct nascar_cls_in in;
-	int r;
-
-	__builtin_memset(&in, 0, sizeof(in));
-	in.slot = slot;
-	in.ifid = ifid;
-	in.family = pk->family;
-	in.proto = pk->proto;
-	if (pk->proto == IPPROTO_TCP || pk->proto == IPPROTO_UDP) {
-		in.sport = bpf_ntohs(pk->key.sport);
-		in.dport = bpf_ntohs(pk->key.dport);
-	}
-	__builtin_memcpy(in.src, pk->key.src, 16);
-	__builtin_memcpy(in.dst, pk->key.dst, 16);
-	r = nascar_classify(&in);
-	return r < 0 ? NASCAR_NO_RULE : (__u32)r;
-}
-
-static __always_inline int nascar_allowed(__u32 slot, __u32 ifid, const struct nascar_pkt *pk)
-{
-	struct nascar_allow_key k;
-
-	__builtin_memset(&k, 0, sizeof(k));
-	k.prefixlen = NASCAR_ADDR_KEY_BITS + (pk->family == NASCAR_FAM_V4 ? 32 : 128);
-	k.slot = slot;
-	k.iface = ifid;
-	k.family = pk->family;
-	__builtin_memcpy(k.addr, pk->key.src, 16);
-	return bpf_map_lookup_elem(&nascar_allow, &k) != 0;
-}
-
-/* ---- policer ----------------------------------------------------------- */
-
-/* Bytes earned in elapsed ns at rate bytes/s, capped at need (no overflow
- * for any rate below 2^43 bytes/s and any elapsed time). */
-static __always_inline __u64 police_earned(__u64 elapsed, __u64 rate, __u64 need)
-{
-	__u64 secs = elapsed / NSEC_PER_SEC, rem = elapsed % NSEC_PER_SEC, add = 0;
-
-	if (rate > (1ULL << 43))
-		rate = 1ULL << 43;
-	if (secs) {
-		if (secs >= need || rate >= (need + secs - 1) / secs)
-			return need;
-		add = secs * rate;
-	}
-	if (rate >= (1ULL << 34))
-		add += (rem >> 9) * rate / (NSEC_PER_SEC >> 9);
-	else
-		add += rem * rate / NSEC_PER_SEC;
-	return add < need ? add : need;
-}
-
-/* 1: conforms (tokens taken), 0: over the rate.  seg is the size of the
- * first segment of a GSO super-packet (len otherwise): see below. */
-static __always_inline int police_take(__u32 slot, __u32 class_id, __u64 len, __u64 seg)
-{
-	struct nascar_class *c;
-	struct nascar_police *p;
-	__u32 k = nascar_class_idx(slot, class_id & (NASCAR_MAX_CLASSES - 1));
-	__u64 now, rate, burst, tokens, need, add;
-	int ok;
-
-	c = bpf_map_lookup_elem(&nascar_classes, &k);
-	p = bpf_map_lookup_elem(&nascar_police, &k);
-	if (!c || !p || !c->rate)
-		return 1;
-	rate = c->rate;
-	burst = c->burst;
-	now = bpf_ktime_get_ns();
-
-	bpf_spin_lock(&p->lock);
-	tokens = p->tokens;
-	if (tokens >= burst) {
-		tokens = burst;
-		p->last_ns = now;
-	} else if (now > p->last_ns) {
-		need = burst - tokens;
-		add = police_earned(now - p->last_ns, rate, need);
-		if (add >= need) {
-			tokens = burst;
-			p->last_ns = now;
-		} else if (add) {
-			/* advance by the time actually converted into tokens, so
-			 * sub-byte remainders are not lost at high packet rates */
-			tokens += add;
-			p->last_ns += add * NSEC_PER_SEC / rate;
-		}
-	}
-	/* A GSO super-packet (TC only, up to 64 KB) is many frames on the
-	 * wire.  It cannot be cut here, so it is judged as a per-segment
-	 * policer would judge its first segment: it passes when one segment
-	 * conforms, and what it takes beyond the tokens becomes a debt, kept
-	 * as last_ns in the future (nothing is earned before then), so the
-	 * long-term rate still holds and the packets after it are dropped
-	 * until the debt is paid.  Charging it whole against a bucket smaller
-	 * than itself dropped every super-packet of a TSO flow (issue 10).
-	 * A frame larger than the whole bucket likewise passes when it is
-	 * full. */
-	if (seg > len)
-		seg = len;
-	ok = tokens >= (seg < burst ? seg : burst);
-	if (ok && len > tokens) {
-		p->last_ns = now + (len - tokens) * NSEC_PER_SEC / rate;
-		tokens = 0;
-	} else if (ok) {
-		tokens -= len;
-	}
-	p->tokens = tokens;
-	bpf_spin_unlock(&p->lock);
-	return ok;
-}
-
-/* ---- routing ----------------------------------------------------------- */
-
-struct nascar_route_in {
-	__u32 slot;
-	__u32 in_ifindex;
-	__u8 iflags;
-	__u8 xdp;
-	__u8 refresh; /* fv already holds a forward decision */
-	__u8 pad0;
-};
-
-#define ROUTE_OK 0	 /* fv updated; store it */
-#define ROUTE_PKT_ONLY 1 /* this packet can't be routed here (too big): hand on, don't store */
-
-/*
- * Looks the route of pk up and turns fv (rule/class already set) into
- * FORWARD or a stack verdict.  nh returns the next hop for redirect_neigh.
- */
-static __always_inline int nascar_route(void *ctx, const struct nascar_pkt *pk,
-					const struct nascar_route_in *in,
-					struct nascar_flow_val *fv, struct bpf_fib_lookup *p)
-{
-	struct nascar_iface *egress;
-	struct nascar_ifkey ek;
-	int rc;
-
-	__builtin_memset(p, 0, sizeof(*p));
-	p->l4_protocol = pk->proto;
-	p->sport = pk->key.sport;
-	p->dport = pk->key.dport;
-	p->ifindex = in->in_ifindex;
-	/* XDP: the real length, so the kernel checks the egress MTU.  TC: 0,
-	 * so it checks the skb (GSO-aware) instead. */
-	p->tot_len = in->xdp ? pk->l3_len : 0;
-	if (pk->family == NASCAR_FAM_V4) {
-		struct iphdr *ip = pk->l3;
-
-		p->family = AF_INET;
-		p->tos = ip->tos;
-		__builtin_memcpy(&p->ipv4_src, pk->key.src, 4);
-		__builtin_memcpy(&p->ipv4_dst, pk->key.dst, 4);
+	if (xdp) {
+		data = (void *)(long)xctx->data;
+		data_end = (void *)(long)xctx->data_end;
+		ifindex = xctx->ingress_ifindex;
+		len = data_end - data;
 	} else {
-		struct ipv6hdr *ip6 = pk->l3;
-
-		p->family = AF_INET6;
-		p->flowinfo = *(__be32 *)ip6 & bpf_htonl(0x0fffffff);
-		__builtin_memcpy(p->ipv6_src, pk->key.src, 16);
-		__builtin_memcpy(p->ipv6_dst, pk->key.dst, 16);
-	}
-
-	rc = bpf_fib_lookup(ctx, p, sizeof(*p), 0);
-	if (rc == BPF_FIB_LKUP_RET_FRAG_NEEDED)
-		return ROUTE_PKT_ONLY;
-
-	fv->stack_reason = NASCAR_SR_NONE;
-	switch (rc) {
-	case BPF_FIB_LKUP_RET_SUCCESS:
-	case BPF_FIB_LKUP_RET_NO_NEIGH:
-		break;
-	case BPF_FIB_LKUP_RET_NOT_FWDED:
-		fv->verdict = NASCAR_V_STACK;
-		fv->stack_reason = NASCAR_SR_LOCAL;
-		return ROUTE_OK;
-	case BPF_FIB_LKUP_RET_FWD_DISABLED:
-		fv->verdict = NASCAR_V_STACK;
-		fv->stack_reason = NASCAR_SR_FWD_DISABLED;
-		return ROUTE_OK;
-	default:
-		fv->verdict = NASCAR_V_STACK;
-		fv->stack_reason = NASCAR_SR_NOROUTE;
-		return ROUTE_OK;
-	}
-
-	ek.ifindex = p->ifindex;
-	ek.slot = in->slot;
-	egress = bpf_map_lookup_elem(&nascar_ifaces, &ek);
-	if (!egress) {
-		fv->verdict = NASCAR_V_STACK;
-		fv->stack_reason = NASCAR_SR_EGRESS;
-		return ROUTE_OK;
-	}
-	/* Both hooks of an interface share its cache entries: the flags
-	 * depend only on the two interfaces, never on the hook.  XDP hands
-	 * on what it cannot redirect, and what would bypass a line-rate
-	 * scheduler when TC is there to take it through the qdisc. */
-	fv->flags &= ~(NASCAR_FV_XDP_HANDON | NASCAR_FV_EGRESS_SCHED);
-	if (((egress->flags & NASCAR_IF_NO_XDP_TX) && (in->iflags & NASCAR_IF_XDP_NATIVE)) ||
-	    ((egress->flags & NASCAR_IF_LINE_RATE) && (in->iflags & NASCAR_IF_TC)))
-		fv->flags |= NASCAR_FV_XDP_HANDON;
-	if (egress->flags & NASCAR_IF_SCHED)
-		fv->flags |= NASCAR_FV_EGRESS_SCHED;
-
-	if (rc == BPF_FIB_LKUP_RET_NO_NEIGH) {
-		if (!in->xdp || (in->iflags & NASCAR_IF_TC)) {
-			/* TC resolves the neighbour (bpf_redirect_neigh) */
-			fv->verdict = NASCAR_V_FORWARD;
-			fv->flags |= NASCAR_FV_NEED_TC;
-			fv->ifindex = p->ifindex;
-			fv->mtu = 0;
-			return ROUTE_OK;
+		data = (void *)(long)skb->data;
+		data_end = (void *)(long)skb->data_end;
+		ifindex = skb->ifindex;
+		len = skb->len;
+		/* A GSO skb may carry only part of its headers in the linear
+		 * area: pull enough for Ethernet + IPv6 + TCP. */
+		if (data + NASCAR_PULL_LEN > data_end && len > (__u64)(data_end - data)) {
+			bpf_skb_pull_data(skb, len < NASCAR_PULL_LEN ? len : NASCAR_PULL_LEN);
+			data = (void *)(long)skb->data;
+			data_end = (void *)(long)skb->data_end;
 		}
-		if (in->refresh && fv->verdict == NASCAR_V_FORWARD &&
-		    !(fv->flags & NASCAR_FV_NEED_TC) && fv->ifindex == p->ifindex) {
-			/* xdp-only, flow already on the fast path, same egress:
-			 * keep its MACs rather than move it to the stack half-way
-			 * (docs/architecture.md, kernel fact 6); the neighbour
-			 * entry merely aged. */
-			return ROUTE_OK;
+	}
+
+	st = bpf_map_lookup_elem(&nascar_state, &zero);
+	if (!st)
+		return RET_PASS(xdp);
+	slot = st->active_slot & 1;
+	gen = st->generation;
+	/* Generation 0: a first apply is attaching hooks and filling slot 0;
+	 * nothing has been switched to yet, so nothing is ours. */
+	if (!gen)
+		return RET_PASS(xdp);
+	k0 = ifindex & (NASCAR_IFCACHE - 1);
+	ic = bpf_map_lookup_elem(&nascar_ifcache, &k0);
+	if (!ic)
+		return RET_PASS(xdp);
+	if (ic->ifindex != ifindex || ic->generation != gen) {
+		ik.ifindex = ifindex;
+		ik.slot = slot;
+		ifc = bpf_map_lookup_elem(&nascar_ifaces, &ik);
+		if (!ifc)
+			return RET_PASS(xdp);
+		ic->ifc = *ifc;
+		ic->ifindex = ifindex;
+		ic->generation = gen;
+	}
+	ifid = ic->ifc.id & (NASCAR_MAX_IFACES - 1);
+	iflags = ic->ifc.flags;
+	role = ic->ifc.role;
+
+	if (!xdp && skb->vlan_present) {
+		/* The tag was taken off into the skb (on receive, before TC):
+		 * a frame of a VLAN, not an untagged frame of this interface.
+		 * Tags still in the bytes make the parser say NP_OTHER. */
+		nascar_count(slot, ifid, NASCAR_NO_RULE, NASCAR_NO_CLASS, NASCAR_CNT_STACK, len);
+		return TC_ACT_OK;
+	}
+
+	if (!xdp) {
+		/* hand-over from XDP */
+		struct nascar_meta *m = (void *)(long)skb->data_meta;
+
+		if ((void *)(m + 1) <= data && m->magic == NASCAR_META_MAGIC &&
+		    m->generation == gen) {
+			if (m->rule == NASCAR_META_RULE_STACK)
+				return TC_ACT_OK;
+			if (m->rule < NASCAR_NRULES)
+				meta_rule = m->rule;
 		}
-		/* xdp-only, first packet: the stack resolves the neighbour and
-		 * keeps the whole flow (no half-NATed connections). */
-		fv->verdict = NASCAR_V_STICKY_STACK;
-		fv->stack_reason = NASCAR_SR_NO_NEIGH;
-		return ROUTE_OK;
 	}
 
-	fv->verdict = NASCAR_V_FORWARD;
-	fv->flags &= ~NASCAR_FV_NEED_TC;
-	fv->ifindex = p->ifindex;
-	fv->mtu = p->mtu_result;
-	__builtin_memcpy(fv->dmac, p->dmac, 6);
-	__builtin_memcpy(fv->smac, p->smac, 6);
-	return ROUTE_OK;
-}
-
-/* ---- header rewrite ---------------------------------------------------- */
-
-/* TTL - 1 and DSCP; IPv4 header checksum updated incrementally (which
- * also keeps the 16-bit sum of the header, hence skb->csum, unchanged). */
-static __always_inline void rewrite_ip4(struct iphdr *ip, __u8 dscp)
-{
-	__u16 *w = (__u16 *)ip;
-	__u16 old, new;
-	__u16 check = ip->check;
-
-	if (dscp != NASCAR_DSCP_KEEP) {
-		old = w[0];
-		ip->tos = (dscp << 2) | (ip->tos & 3);
-		new = w[0];
-		check = csum_replace16(check, old, new);
+	__builtin_memset(&pk, 0, sizeof(pk));
+	r = nascar_parse(data, data_end, (__u32)len, &pk);
+	if (r == NP_OTHER || r == NP_ND) {
+		nascar_count(slot, ifid, NASCAR_NO_RULE, NASCAR_NO_CLASS, NASCAR_CNT_STACK, len);
+		return xdp ? xdp_pass(xctx, iflags, NASCAR_META_RULE_STACK, gen) : TC_ACT_OK;
 	}
-	old = w[4];
-	ip->ttl -= 1;
-	new = w[4];
-	ip->check = csum_replace16(check, old, new);
-}
+	pk.key.ifindex = ifindex;
 
-static __always_inline void rewrite_ip6(struct ipv6hdr *ip6, __u8 dscp)
-{
-	if (dscp != NASCAR_DSCP_KEEP) {
-		__u32 *w = (__u32 *)ip6;
-		__u32 v = bpf_ntohl(*w);
-
-		v = (v & 0xf03fffffU) | ((__u32)dscp << 22);
-		*w = bpf_htonl(v);
-	}
-	ip6->hop_limit -= 1;
-}
-
-/* Native XDP on a guest tap: the frame may carry a partial L4 checksum
- * (guest tx offload; the flag is not visible here).  The sum over the L4
- * bytes is a global (separately verified) function so its data-dependent
- * loop does not multiply the states of the main program.
- * Returns 0 when the checksum is now correct (valid, or partial and
- * completed), -1 when it is simply wrong (the caller hands the packet to
- * the stack). */
-__attribute__((noinline)) int nascar_l4_csum(struct xdp_md *ctx, __u32 l4_off, __u32 len,
-					     __u32 check_off, __u32 pseudo);
-
-static __always_inline int xdp_fix_l4_csum(struct xdp_md *ctx, const struct nascar_pkt *pk,
-					   void *data)
-{
-	const __u16 *s = (const __u16 *)pk->key.src, *d = (const __u16 *)pk->key.dst;
-	__u64 ps;
-	int i;
-
-	if (pk->family == NASCAR_FAM_V4) {
-		ps = (__u64)s[0] + s[1] + d[0] + d[1];
+	cv = 0;
+	if (r == NP_OK && !(nascar_debug & NASCAR_DBG_NO_CACHE))
+		cv = bpf_map_lookup_elem(&nascar_flows, &pk.key);
+	if (cv && cv->generation == gen) {
+		/* A hit acts on the entry in place (no copy); only a route
+		 * refresh builds a new decision in scratch and stores it. */
+		f = cv;
+		if ((f->verdict == NASCAR_V_FORWARD ||
+		     (f->verdict == NASCAR_V_STACK && f->stack_reason != NASCAR_SR_RULE)) &&
+		    (now = bpf_ktime_get_coarse_ns()) - f->fib_ns > NASCAR_FIB_TTL_NS) {
+			f = bpf_map_lookup_elem(&nascar_scratch, &zero);
+			if (!f)
+				return RET_PASS(xdp);
+			*f = *cv;
+			rin.slot = slot;
+			rin.in_ifindex = ifindex;
+			rin.iflags = iflags;
+			rin.xdp = xdp;
+			rin.refresh = 1;
+			if (nascar_route(ctx, &pk, &rin, f, &fib) == ROUTE_OK) {
+				f->fib_ns = now;
+				have_nh = 1;
+				bpf_map_update_elem(&nascar_flows, &pk.key, f, BPF_ANY);
+			} else {
+				/* too big for XDP: hand on (TC counts it when it is
+				 * there), route again next time */
+				if (!xdp || !(iflags & NASCAR_IF_TC))
+					nascar_count(slot, ifid, f->rule, f->class_id,
+						     NASCAR_CNT_STACK, len);
+				if (xdp)
+					return xdp_pass(xctx, iflags, f->rule, gen);
+				return TC_ACT_OK;
+			}
+		}
+		rule = f->rule;
 	} else {
-		ps = 0;
-#pragma unroll
-		for (i = 0; i < 8; i++)
-			ps += (__u64)s[i] + d[i];
-		ps += bpf_htons((__u16)(pk->l4_len >> 16));
+		struct nascar_rule *ru;
+		struct nascar_class *cl;
+		__u32 k;
+
+		/* The decision is built in per-CPU scratch memory rather than
+		 * on the stack: the verifier forgets what is stored in map
+		 * values, so the many ways of reaching a decision merge into
+		 * one state for the code that acts on it (instead of
+		 * multiplying its states). */
+		f = bpf_map_lookup_elem(&nascar_scratch, &zero);
+		if (!f)
+			return RET_PASS(xdp);
+		if ((iflags & NASCAR_IF_ALLOW_SRC) && meta_rule == NASCAR_NO_RULE &&
+		    !nascar_allowed(slot, ifid, &pk)) {
+			nascar_count(slot, ifid, NASCAR_NO_RULE, NASCAR_NO_CLASS, NASCAR_CNT_SPOOF,
+				     len);
+			return RET_DROP(xdp);
+		}
+		if (r != NP_OK) {
+			nascar_count(slot, ifid, NASCAR_NO_RULE, NASCAR_NO_CLASS, NASCAR_CNT_STACK,
+				     len);
+			return xdp ? xdp_pass(xctx, iflags, NASCAR_META_RULE_STACK, gen)
+				   : TC_ACT_OK;
+		}
+
+		rule = meta_rule != NASCAR_NO_RULE ? meta_rule
+						   : nascar_classify_pkt(slot, ifid, &pk);
+		if (rule > NASCAR_RULE_DEFAULT) {
+			nascar_count(slot, ifid, NASCAR_NO_RULE, NASCAR_NO_CLASS, NASCAR_CNT_STACK,
+				     len);
+			return xdp ? xdp_pass(xctx, iflags, NASCAR_META_RULE_STACK, gen)
+				   : TC_ACT_OK;
+		}
+		k = nascar_rule_idx(slot, rule);
+		ru = bpf_map_lookup_elem(&nascar_rules, &k);
+		if (!ru) {
+			nascar_count(slot, ifid, NASCAR_NO_RULE, NASCAR_NO_CLASS, NASCAR_CNT_STACK,
+				     len);
+			return RET_PASS(xdp);
+		}
+		__builtin_memset(f, 0, sizeof(*f));
+		f->generation = gen;
+		f->rule = rule;
+		f->class_id = ru->class_id;
+		f->dscp = NASCAR_DSCP_KEEP;
+		if (ru->class_id < NASCAR_MAX_CLASSES) {
+			k = nascar_class_idx(slot, ru->class_id);
+			cl = bpf_map_lookup_elem(&nascar_classes, &k);
+			if (cl) {
+				f->priority = cl->priority;
+				f->dscp = cl->dscp;
+				if (cl->rate)
+					f->flags |= (cl->flags & NASCAR_CLASS_POLICE)
+							    ? NASCAR_FV_POLICE
+							    : NASCAR_FV_SHAPE;
+			}
+		}
+		if (ru->action == NASCAR_ACT_DROP) {
+			f->verdict = NASCAR_V_DROP;
+		} else if (ru->action == NASCAR_ACT_FORWARD) {
+			rin.slot = slot;
+			rin.in_ifindex = ifindex;
+			rin.iflags = iflags;
+			rin.xdp = xdp;
+			rin.refresh = 0;
+			if (nascar_route(ctx, &pk, &rin, f, &fib) != ROUTE_OK) {
+				/* too big for XDP and nothing known yet: hand on, no entry */
+				if (xdp && (iflags & NASCAR_IF_TC))
+					return xdp_pass(xctx, iflags, rule, gen);
+				nascar_count(slot, ifid, rule, f->class_id, NASCAR_CNT_STACK, len);
+				return xdp ? xdp_pass(xctx, iflags, NASCAR_META_RULE_STACK, gen)
+					   : TC_ACT_OK;
+			}
+			have_nh = 1;
+			f->fib_ns = bpf_ktime_get_coarse_ns();
+		} else {
+			f->verdict = NASCAR_V_STACK;
+			f->stack_reason = NASCAR_SR_RULE;
+		}
+		bpf_map_update_elem(&nascar_flows, &pk.key, f, BPF_ANY);
 	}
-	ps += bpf_htons((__u16)pk->l4_len) + bpf_htons((__u16)pk->proto);
-	return nascar_l4_csum(
-		ctx, (__u32)(pk->l4 - data), pk->l4_len, pk->proto == IPPROTO_TCP ? 16 : 6,
-		csum_fold64(ps) |
-			(pk->proto == IPPROTO_UDP && pk->family == NASCAR_FAM_V4 ? 0x10000 : 0));
-}
 
-/* Global functions are defined once, in nascar.bpf.c (NASCAR_BPF_IMPL). */
-#ifdef NASCAR_BPF_IMPL
-__attribute__((noinline)) int nascar_l4_csum(struct xdp_md *ctx, __u32 l4_off, __u32 len,
-					     __u32 check_off, __u32 pseudo)
-{
-	void *data = (void *)(long)ctx->data;
-	void *data_end = (void *)(long)ctx->data_end;
-	__u16 ps = pseudo & 0xffff, *check;
-	__u64 sum = ps;
-	__u8 *p;
-	int bad = 0;
-
-	if (len > NASCAR_CSUM_MAX_FRAME)
-		return -1;
-	/* masks, not just compares: clang may test one copy and use another */
-	p = data + (l4_off & 0x7f);
-	check = (__u16 *)(p + (check_off & 0x1f));
-	if ((void *)(check + 1) > data_end)
-		return -1;
-	if (*check == 0 && (pseudo & 0x10000))
-		return 0; /* UDP over IPv4 without checksum */
-
-	sum = csum_bytes(p, data_end, len, sum, &bad);
-	if (bad)
-		return -1;
-
-	if (csum_fold64(sum) == 0xffff)
-		return 0; /* valid */
-	if (*check == ps) {
-		/* partial: the field holds the folded pseudo-header sum */
-		__u16 c = ~csum_fold64(sum + (__u16)~ps);
-
-		if (check_off == 6 && c == 0)
-			c = 0xffff;
-		*check = c;
-		return 0;
+	/* ---- act ---- */
+	if (f->verdict == NASCAR_V_DROP) {
+		nascar_count(slot, ifid, rule, f->class_id, NASCAR_CNT_DROP, len);
+		return RET_DROP(xdp);
 	}
-	return -1;
+	if (f->verdict != NASCAR_V_FORWARD) {
+		nascar_count(slot, ifid, rule, f->class_id, NASCAR_CNT_STACK, len);
+		return xdp ? xdp_pass(xctx, iflags, NASCAR_META_RULE_STACK, gen) : TC_ACT_OK;
+	}
+	if (pk.ttl <= 1) {
+		nascar_count(slot, ifid, rule, f->class_id, NASCAR_CNT_STACK, len);
+		return xdp ? xdp_pass(xctx, iflags, NASCAR_META_RULE_STACK, gen) : TC_ACT_OK;
+	}
+
+	if (xdp) {
+		struct ethhdr *eth = data;
+		/* Native XDP cannot see whether a frame's L4 checksum is
+		 * partial: on a guest's tap, or where the runtime says the
+		 * sender may offload checksums (a veth), check and complete. */
+		int csum_walk = (iflags & NASCAR_IF_XDP_NATIVE) &&
+				((iflags & NASCAR_IF_CSUM_FIX) || role == NASCAR_ROLE_GUEST) &&
+				(pk.proto == IPPROTO_TCP || pk.proto == IPPROTO_UDP);
+
+		/* what XDP cannot take goes on to TC (or the stack): a route
+		 * that needs TC, a frame over the egress MTU, an egress that
+		 * refuses native redirects (it would drop the frame after we
+		 * counted it), a frame too big for the checksum walk below */
+		if ((f->flags & (NASCAR_FV_NEED_TC | NASCAR_FV_XDP_HANDON)) ||
+		    ((f->flags & NASCAR_FV_SHAPE) && (iflags & NASCAR_IF_TC)) ||
+		    pk.l3_len > f->mtu || (csum_walk && len > NASCAR_CSUM_MAX_FRAME) ||
+		    bpf_redirect_map(&nascar_devmap, f->ifindex, XDP_PASS) != XDP_REDIRECT) {
+			if (!(iflags & NASCAR_IF_TC))
+				nascar_count(slot, ifid, rule, f->class_id, NASCAR_CNT_STACK, len);
+			return xdp_pass(xctx, iflags, rule, gen);
+		}
+		if (csum_walk && xdp_fix_l4_csum(xctx, &pk, data)) {
+			nascar_count(slot, ifid, rule, f->class_id, NASCAR_CNT_STACK, len);
+			return xdp_pass(xctx, iflags, NASCAR_META_RULE_STACK, gen);
+		}
+		/* XDP alone cannot delay: a shaped class is policed here */
+		if ((f->flags & (NASCAR_FV_POLICE | NASCAR_FV_SHAPE)) &&
+		    !police_take(slot, f->class_id, len, len)) {
+			nascar_count(slot, ifid, rule, f->class_id, NASCAR_CNT_POLICE, len);
+			return XDP_DROP;
+		}
+		if ((void *)(eth + 1) > data_end)
+			return XDP_PASS;
+		if (pk.family == NASCAR_FAM_V4) {
+			struct iphdr *ip = (void *)(eth + 1);
+
+			if ((void *)(ip + 1) > data_end)
+				return XDP_PASS;
+			rewrite_ip4(ip, f->dscp);
+		} else {
+			struct ipv6hdr *ip6 = (void *)(eth + 1);
+
+			if ((void *)(ip6 + 1) > data_end)
+				return XDP_PASS;
+			rewrite_ip6(ip6, f->dscp);
+		}
+		__builtin_memcpy(eth->h_dest, f->dmac, 6);
+		__builtin_memcpy(eth->h_source, f->smac, 6);
+		nascar_count(slot, ifid, rule, f->class_id, NASCAR_CNT_XDP, len);
+		return XDP_REDIRECT;
+	}
+
+	/* TC */
+	if (f->mtu && !skb->gso_size && pk.l3_len > f->mtu) {
+		nascar_count(slot, ifid, rule, f->class_id, NASCAR_CNT_STACK, len);
+		return TC_ACT_OK;
+	}
+	/* police; or a rate where no scheduler of ours can delay the packet */
+	if (((f->flags & NASCAR_FV_POLICE) ||
+	     ((f->flags & NASCAR_FV_SHAPE) && !(f->flags & NASCAR_FV_EGRESS_SCHED))) &&
+	    !police_take(slot, f->class_id, len,
+			 skb->gso_size ? (__u64)skb->gso_size + GSO_HDR_LEN(pk.family) : len)) {
+		nascar_count(slot, ifid, rule, f->class_id, NASCAR_CNT_POLICE, len);
+		return TC_ACT_SHOT;
+	}
+	{
+		struct ethhdr *eth = data;
+
+		if ((void *)(eth + 1) > data_end)
+			return TC_ACT_OK;
+		if (pk.family == NASCAR_FAM_V4) {
+			struct iphdr *ip = (void *)(eth + 1);
+
+			if ((void *)(ip + 1) > data_end)
+				return TC_ACT_OK;
+			rewrite_ip4(ip, f->dscp);
+		} else {
+			struct ipv6hdr *ip6 = (void *)(eth + 1);
+			__u32 old[2], new[2];
+
+			if ((void *)(ip6 + 1) > data_end)
+				return TC_ACT_OK;
+			__builtin_memcpy(old, ip6, 8);
+			rewrite_ip6(ip6, f->dscp);
+			__builtin_memcpy(new, ip6, 8);
+			/* keep skb->csum right for CHECKSUM_COMPLETE skbs */
+			bpf_csum_update(skb, bpf_csum_diff(old, 8, new, 8, 0));
+		}
+	}
+	/* Nascar's scheduler on the egress: the class's own HTB class (a
+	 * shaped class is delayed there); elsewhere the 802.1Q priority */
+	skb->priority = (f->flags & NASCAR_FV_EGRESS_SCHED) ? NASCAR_SCHED_CLASSID(f->class_id)
+							    : f->priority;
+	nascar_count(slot, ifid, rule, f->class_id, NASCAR_CNT_TC, len);
+	if (have_nh && (f->flags & NASCAR_FV_NEED_TC)) {
+		struct bpf_redir_neigh nh;
+
+		__builtin_memset(&nh, 0, sizeof(nh));
+		if (fib.family == AF_INET) {
+			nh.nh_family = AF_INET;
+			nh.ipv4_nh = fib.ipv4_dst;
+		} else {
+			nh.nh_family = AF_INET6;
+			__builtin_memcpy(nh.ipv6_nh, fib.ipv6_dst, 16);
+		}
+		return bpf_redirect_neigh(f->ifindex, &nh, sizeof(nh), 0);
+	}
+	if (!(f->flags & NASCAR_FV_NEED_TC)) {
+		/* The neighbour was resolved when the route was looked up (at
+		 * most NASCAR_FIB_TTL_NS ago): write its MACs and redirect,
+		 * which spares the kernel a second route and neighbour lookup.
+		 * GSO skbs are segmented on the way out as usual. */
+		struct ethhdr *eth = (void *)(long)skb->data;
+
+		if ((void *)(eth + 1) > (void *)(long)skb->data_end)
+			return TC_ACT_OK;
+		__builtin_memcpy(eth->h_dest, f->dmac, 6);
+		__builtin_memcpy(eth->h_source, f->smac, 6);
+		return bpf_redirect(f->ifindex, 0);
+	}
+	return bpf_redirect_neigh(f->ifindex, 0, 0, 0);
 }
-#endif
 
 #endif /* NASCAR_BPF_FWD_H */
