@@ -43,6 +43,20 @@
 #include "route.h"
 #include "rewrite.h"
 
+/* What the decision knows of the hook a packet came in on. */
+struct nascar_hook {
+	__u64 len;     /* of the packet (skb->len on TC, GSO included) */
+	__u32 slot;    /* active policy slot */
+	__u32 gen;     /* its generation */
+	__u32 ifindex; /* ingress interface */
+	__u32 ifid;    /* its id in the slot */
+	__u8 iflags;   /* its NASCAR_IF_* */
+	__u8 role;     /* its NASCAR_ROLE_* */
+};
+
+#define RET_PASS(xdp) ((xdp) ? XDP_PASS : TC_ACT_OK)
+#define RET_DROP(xdp) ((xdp) ? XDP_DROP : TC_ACT_SHOT)
+
 /* XDP hands a packet on.  With TC attached behind it (hybrid), TC counts
  * and finishes the job; the metadata says which rule XDP found (or that XDP
  * already sent it to the stack: NASCAR_META_RULE_STACK). */
@@ -65,13 +79,89 @@ static __always_inline int xdp_pass(struct xdp_md *ctx, __u8 iflags, __u32 rule,
 	return XDP_PASS;
 }
 
-#define NASCAR_PULL_LEN (14 + 40 + 60)
-/* Headers in front of each segment of a GSO skb, near enough for the
- * policer: Ethernet, IP, and TCP without options. */
-#define GSO_HDR_LEN(fam) ((fam) == NASCAR_FAM_V4 ? 14 + 20 + 20 : 14 + 40 + 20)
+/* The exits of the decision, one per way a packet leaves. */
 
-#define RET_PASS(xdp) ((xdp) ? XDP_PASS : TC_ACT_OK)
-#define RET_DROP(xdp) ((xdp) ? XDP_DROP : TC_ACT_SHOT)
+/* To the kernel stack, counted here (a TC hook behind XDP is told so and
+ * leaves the packet alone). */
+static __always_inline int to_stack(void *ctx, const int xdp, const struct nascar_hook *h,
+				    __u32 rule, __u32 class_id)
+{
+	nascar_count(h->slot, h->ifid, rule, class_id, NASCAR_CNT_STACK, h->len);
+	return xdp ? xdp_pass(ctx, h->iflags, NASCAR_META_RULE_STACK, h->gen) : TC_ACT_OK;
+}
+
+/* This hook cannot finish the packet: XDP hands it on to the TC hook
+ * behind it with the rule it found (TC counts it), or to the stack when
+ * there is none; TC hands it to the stack.  Counted here when it goes to
+ * the stack. */
+static __always_inline int hand_on(void *ctx, const int xdp, const struct nascar_hook *h,
+				   __u32 rule, __u32 class_id)
+{
+	if (!xdp || !(h->iflags & NASCAR_IF_TC))
+		nascar_count(h->slot, h->ifid, rule, class_id, NASCAR_CNT_STACK, h->len);
+	return xdp ? xdp_pass(ctx, h->iflags, rule, h->gen) : TC_ACT_OK;
+}
+
+/* Dropped, counted as what (NASCAR_CNT_DROP, _SPOOF, _POLICE). */
+static __always_inline int drop(const int xdp, const struct nascar_hook *h, __u32 rule,
+				__u32 class_id, enum nascar_cnt what)
+{
+	nascar_count(h->slot, h->ifid, rule, class_id, what, h->len);
+	return RET_DROP(xdp);
+}
+
+/* nascar_route() for this hook; refresh: f already holds a decision. */
+static __always_inline int route_flow(void *ctx, const int xdp, const struct nascar_hook *h,
+				      const struct nascar_pkt *pk, __u8 refresh,
+				      struct nascar_flow_val *f, struct bpf_fib_lookup *fib)
+{
+	struct nascar_route_in rin;
+
+	rin.slot = h->slot;
+	rin.in_ifindex = h->ifindex;
+	rin.iflags = h->iflags;
+	rin.xdp = xdp;
+	rin.refresh = refresh;
+	return nascar_route(ctx, pk, &rin, f, fib);
+}
+
+/* TC sends a forwarded packet (L3 already rewritten) on its way: class
+ * priority, count, redirect. */
+static __always_inline int tc_redirect(struct __sk_buff *skb, const struct nascar_hook *h,
+				       __u32 rule, const struct nascar_flow_val *f, int have_nh,
+				       const struct bpf_fib_lookup *fib)
+{
+	/* Nascar's scheduler on the egress: the class's own HTB class (a
+	 * shaped class is delayed there); elsewhere the 802.1Q priority */
+	skb->priority = (f->flags & NASCAR_FV_EGRESS_SCHED) ? NASCAR_SCHED_CLASSID(f->class_id)
+							    : f->priority;
+	nascar_count(h->slot, h->ifid, rule, f->class_id, NASCAR_CNT_TC, h->len);
+	if (have_nh && (f->flags & NASCAR_FV_NEED_TC)) {
+		struct bpf_redir_neigh nh;
+
+		__builtin_memset(&nh, 0, sizeof(nh));
+		if (fib->family == AF_INET) {
+			nh.nh_family = AF_INET;
+			nh.ipv4_nh = fib->ipv4_dst;
+		} else {
+			nh.nh_family = AF_INET6;
+			__builtin_memcpy(nh.ipv6_nh, fib->ipv6_dst, 16);
+		}
+		return bpf_redirect_neigh(f->ifindex, &nh, sizeof(nh), 0);
+	}
+	if (!(f->flags & NASCAR_FV_NEED_TC)) {
+		/* The neighbour was resolved when the route was looked up (at
+		 * most NASCAR_FIB_TTL_NS ago): write its MACs and redirect,
+		 * which spares the kernel a second route and neighbour lookup.
+		 * GSO skbs are segmented on the way out as usual. */
+		if (rewrite_macs((void *)(long)skb->data, (void *)(long)skb->data_end, f))
+			return TC_ACT_OK;
+		return bpf_redirect(f->ifindex, 0);
+	}
+	return bpf_redirect_neigh(f->ifindex, 0, 0, 0);
+}
+
+#define NASCAR_PULL_LEN (14 + 40 + 60)
 
 static __always_inline int nascar_run(void *ctx, const int xdp)
 {
@@ -81,31 +171,30 @@ static __always_inline int nascar_run(void *ctx, const int xdp)
 	struct nascar_iface *ifc;
 	struct nascar_ifcache_val *ic;
 	struct nascar_ifkey ik;
+	struct nascar_hook h;
 	struct nascar_pkt pk;
 	struct nascar_flow_val *f, *cv;
-	struct nascar_route_in rin;
 	struct bpf_fib_lookup fib;
 	void *data, *data_end;
-	__u32 zero = 0, slot, gen, ifid, ifindex, rule, meta_rule = NASCAR_NO_RULE;
+	__u32 zero = 0, rule, meta_rule = NASCAR_NO_RULE;
 	__u32 k0;
-	__u8 iflags, role;
-	__u64 len, now;
+	__u64 now;
 	int r, have_nh = 0;
 
 	if (xdp) {
 		data = (void *)(long)xctx->data;
 		data_end = (void *)(long)xctx->data_end;
-		ifindex = xctx->ingress_ifindex;
-		len = data_end - data;
+		h.ifindex = xctx->ingress_ifindex;
+		h.len = data_end - data;
 	} else {
 		data = (void *)(long)skb->data;
 		data_end = (void *)(long)skb->data_end;
-		ifindex = skb->ifindex;
-		len = skb->len;
+		h.ifindex = skb->ifindex;
+		h.len = skb->len;
 		/* A GSO skb may carry only part of its headers in the linear
 		 * area: pull enough for Ethernet + IPv6 + TCP. */
-		if (data + NASCAR_PULL_LEN > data_end && len > (__u64)(data_end - data)) {
-			bpf_skb_pull_data(skb, len < NASCAR_PULL_LEN ? len : NASCAR_PULL_LEN);
+		if (data + NASCAR_PULL_LEN > data_end && h.len > (__u64)(data_end - data)) {
+			bpf_skb_pull_data(skb, h.len < NASCAR_PULL_LEN ? h.len : NASCAR_PULL_LEN);
 			data = (void *)(long)skb->data;
 			data_end = (void *)(long)skb->data_end;
 		}
@@ -114,44 +203,42 @@ static __always_inline int nascar_run(void *ctx, const int xdp)
 	st = bpf_map_lookup_elem(&nascar_state, &zero);
 	if (!st)
 		return RET_PASS(xdp);
-	slot = st->active_slot & 1;
-	gen = st->generation;
+	h.slot = st->active_slot & 1;
+	h.gen = st->generation;
 	/* Generation 0: a first apply is attaching hooks and filling slot 0;
 	 * nothing has been switched to yet, so nothing is ours. */
-	if (!gen)
+	if (!h.gen)
 		return RET_PASS(xdp);
-	k0 = ifindex & (NASCAR_IFCACHE - 1);
+	k0 = h.ifindex & (NASCAR_IFCACHE - 1);
 	ic = bpf_map_lookup_elem(&nascar_ifcache, &k0);
 	if (!ic)
 		return RET_PASS(xdp);
-	if (ic->ifindex != ifindex || ic->generation != gen) {
-		ik.ifindex = ifindex;
-		ik.slot = slot;
+	if (ic->ifindex != h.ifindex || ic->generation != h.gen) {
+		ik.ifindex = h.ifindex;
+		ik.slot = h.slot;
 		ifc = bpf_map_lookup_elem(&nascar_ifaces, &ik);
 		if (!ifc)
 			return RET_PASS(xdp);
 		ic->ifc = *ifc;
-		ic->ifindex = ifindex;
-		ic->generation = gen;
+		ic->ifindex = h.ifindex;
+		ic->generation = h.gen;
 	}
-	ifid = ic->ifc.id & (NASCAR_MAX_IFACES - 1);
-	iflags = ic->ifc.flags;
-	role = ic->ifc.role;
+	h.ifid = ic->ifc.id & (NASCAR_MAX_IFACES - 1);
+	h.iflags = ic->ifc.flags;
+	h.role = ic->ifc.role;
 
-	if (!xdp && skb->vlan_present) {
-		/* The tag was taken off into the skb (on receive, before TC):
-		 * a frame of a VLAN, not an untagged frame of this interface.
-		 * Tags still in the bytes make the parser say NP_OTHER. */
-		nascar_count(slot, ifid, NASCAR_NO_RULE, NASCAR_NO_CLASS, NASCAR_CNT_STACK, len);
-		return TC_ACT_OK;
-	}
+	/* The tag was taken off into the skb (on receive, before TC): a frame
+	 * of a VLAN, not an untagged frame of this interface.  Tags still in
+	 * the bytes make the parser say NP_OTHER. */
+	if (!xdp && skb->vlan_present)
+		return to_stack(ctx, xdp, &h, NASCAR_NO_RULE, NASCAR_NO_CLASS);
 
 	if (!xdp) {
 		/* hand-over from XDP */
 		struct nascar_meta *m = (void *)(long)skb->data_meta;
 
 		if ((void *)(m + 1) <= data && m->magic == NASCAR_META_MAGIC &&
-		    m->generation == gen) {
+		    m->generation == h.gen) {
 			if (m->rule == NASCAR_META_RULE_STACK)
 				return TC_ACT_OK;
 			if (m->rule < NASCAR_NRULES)
@@ -160,17 +247,15 @@ static __always_inline int nascar_run(void *ctx, const int xdp)
 	}
 
 	__builtin_memset(&pk, 0, sizeof(pk));
-	r = nascar_parse(data, data_end, (__u32)len, &pk);
-	if (r == NP_OTHER || r == NP_ND) {
-		nascar_count(slot, ifid, NASCAR_NO_RULE, NASCAR_NO_CLASS, NASCAR_CNT_STACK, len);
-		return xdp ? xdp_pass(xctx, iflags, NASCAR_META_RULE_STACK, gen) : TC_ACT_OK;
-	}
-	pk.key.ifindex = ifindex;
+	r = nascar_parse(data, data_end, (__u32)h.len, &pk);
+	if (r == NP_OTHER || r == NP_ND)
+		return to_stack(ctx, xdp, &h, NASCAR_NO_RULE, NASCAR_NO_CLASS);
+	pk.key.ifindex = h.ifindex;
 
 	cv = 0;
 	if (r == NP_OK && !(nascar_debug & NASCAR_DBG_NO_CACHE))
 		cv = bpf_map_lookup_elem(&nascar_flows, &pk.key);
-	if (cv && cv->generation == gen) {
+	if (cv && cv->generation == h.gen) {
 		/* A hit acts on the entry in place (no copy); only a route
 		 * refresh builds a new decision in scratch and stores it. */
 		f = cv;
@@ -181,25 +266,12 @@ static __always_inline int nascar_run(void *ctx, const int xdp)
 			if (!f)
 				return RET_PASS(xdp);
 			*f = *cv;
-			rin.slot = slot;
-			rin.in_ifindex = ifindex;
-			rin.iflags = iflags;
-			rin.xdp = xdp;
-			rin.refresh = 1;
-			if (nascar_route(ctx, &pk, &rin, f, &fib) == ROUTE_OK) {
-				f->fib_ns = now;
-				have_nh = 1;
-				bpf_map_update_elem(&nascar_flows, &pk.key, f, BPF_ANY);
-			} else {
-				/* too big for XDP: hand on (TC counts it when it is
-				 * there), route again next time */
-				if (!xdp || !(iflags & NASCAR_IF_TC))
-					nascar_count(slot, ifid, f->rule, f->class_id,
-						     NASCAR_CNT_STACK, len);
-				if (xdp)
-					return xdp_pass(xctx, iflags, f->rule, gen);
-				return TC_ACT_OK;
-			}
+			/* too big for XDP: hand on, route again next time */
+			if (route_flow(ctx, xdp, &h, &pk, 1, f, &fib) != ROUTE_OK)
+				return hand_on(ctx, xdp, &h, f->rule, f->class_id);
+			f->fib_ns = now;
+			have_nh = 1;
+			bpf_map_update_elem(&nascar_flows, &pk.key, f, BPF_ANY);
 		}
 		rule = f->rule;
 	} else {
@@ -215,41 +287,30 @@ static __always_inline int nascar_run(void *ctx, const int xdp)
 		f = bpf_map_lookup_elem(&nascar_scratch, &zero);
 		if (!f)
 			return RET_PASS(xdp);
-		if ((iflags & NASCAR_IF_ALLOW_SRC) && meta_rule == NASCAR_NO_RULE &&
-		    !nascar_allowed(slot, ifid, &pk)) {
-			nascar_count(slot, ifid, NASCAR_NO_RULE, NASCAR_NO_CLASS, NASCAR_CNT_SPOOF,
-				     len);
-			return RET_DROP(xdp);
-		}
-		if (r != NP_OK) {
-			nascar_count(slot, ifid, NASCAR_NO_RULE, NASCAR_NO_CLASS, NASCAR_CNT_STACK,
-				     len);
-			return xdp ? xdp_pass(xctx, iflags, NASCAR_META_RULE_STACK, gen)
-				   : TC_ACT_OK;
-		}
+		if ((h.iflags & NASCAR_IF_ALLOW_SRC) && meta_rule == NASCAR_NO_RULE &&
+		    !nascar_allowed(h.slot, h.ifid, &pk))
+			return drop(xdp, &h, NASCAR_NO_RULE, NASCAR_NO_CLASS, NASCAR_CNT_SPOOF);
+		if (r != NP_OK)
+			return to_stack(ctx, xdp, &h, NASCAR_NO_RULE, NASCAR_NO_CLASS);
 
 		rule = meta_rule != NASCAR_NO_RULE ? meta_rule
-						   : nascar_classify_pkt(slot, ifid, &pk);
-		if (rule > NASCAR_RULE_DEFAULT) {
-			nascar_count(slot, ifid, NASCAR_NO_RULE, NASCAR_NO_CLASS, NASCAR_CNT_STACK,
-				     len);
-			return xdp ? xdp_pass(xctx, iflags, NASCAR_META_RULE_STACK, gen)
-				   : TC_ACT_OK;
-		}
-		k = nascar_rule_idx(slot, rule);
+						   : nascar_classify_pkt(h.slot, h.ifid, &pk);
+		if (rule > NASCAR_RULE_DEFAULT)
+			return to_stack(ctx, xdp, &h, NASCAR_NO_RULE, NASCAR_NO_CLASS);
+		k = nascar_rule_idx(h.slot, rule);
 		ru = bpf_map_lookup_elem(&nascar_rules, &k);
 		if (!ru) {
-			nascar_count(slot, ifid, NASCAR_NO_RULE, NASCAR_NO_CLASS, NASCAR_CNT_STACK,
-				     len);
+			nascar_count(h.slot, h.ifid, NASCAR_NO_RULE, NASCAR_NO_CLASS,
+				     NASCAR_CNT_STACK, h.len);
 			return RET_PASS(xdp);
 		}
 		__builtin_memset(f, 0, sizeof(*f));
-		f->generation = gen;
+		f->generation = h.gen;
 		f->rule = rule;
 		f->class_id = ru->class_id;
 		f->dscp = NASCAR_DSCP_KEEP;
 		if (ru->class_id < NASCAR_MAX_CLASSES) {
-			k = nascar_class_idx(slot, ru->class_id);
+			k = nascar_class_idx(h.slot, ru->class_id);
 			cl = bpf_map_lookup_elem(&nascar_classes, &k);
 			if (cl) {
 				f->priority = cl->priority;
@@ -263,19 +324,9 @@ static __always_inline int nascar_run(void *ctx, const int xdp)
 		if (ru->action == NASCAR_ACT_DROP) {
 			f->verdict = NASCAR_V_DROP;
 		} else if (ru->action == NASCAR_ACT_FORWARD) {
-			rin.slot = slot;
-			rin.in_ifindex = ifindex;
-			rin.iflags = iflags;
-			rin.xdp = xdp;
-			rin.refresh = 0;
-			if (nascar_route(ctx, &pk, &rin, f, &fib) != ROUTE_OK) {
-				/* too big for XDP and nothing known yet: hand on, no entry */
-				if (xdp && (iflags & NASCAR_IF_TC))
-					return xdp_pass(xctx, iflags, rule, gen);
-				nascar_count(slot, ifid, rule, f->class_id, NASCAR_CNT_STACK, len);
-				return xdp ? xdp_pass(xctx, iflags, NASCAR_META_RULE_STACK, gen)
-					   : TC_ACT_OK;
-			}
+			/* too big for XDP and nothing known yet: hand on, no entry */
+			if (route_flow(ctx, xdp, &h, &pk, 0, f, &fib) != ROUTE_OK)
+				return hand_on(ctx, xdp, &h, rule, f->class_id);
 			have_nh = 1;
 			f->fib_ns = bpf_ktime_get_coarse_ns();
 		} else {
@@ -286,26 +337,17 @@ static __always_inline int nascar_run(void *ctx, const int xdp)
 	}
 
 	/* ---- act ---- */
-	if (f->verdict == NASCAR_V_DROP) {
-		nascar_count(slot, ifid, rule, f->class_id, NASCAR_CNT_DROP, len);
-		return RET_DROP(xdp);
-	}
-	if (f->verdict != NASCAR_V_FORWARD) {
-		nascar_count(slot, ifid, rule, f->class_id, NASCAR_CNT_STACK, len);
-		return xdp ? xdp_pass(xctx, iflags, NASCAR_META_RULE_STACK, gen) : TC_ACT_OK;
-	}
-	if (pk.ttl <= 1) {
-		nascar_count(slot, ifid, rule, f->class_id, NASCAR_CNT_STACK, len);
-		return xdp ? xdp_pass(xctx, iflags, NASCAR_META_RULE_STACK, gen) : TC_ACT_OK;
-	}
+	if (f->verdict == NASCAR_V_DROP)
+		return drop(xdp, &h, rule, f->class_id, NASCAR_CNT_DROP);
+	if (f->verdict != NASCAR_V_FORWARD || pk.ttl <= 1)
+		return to_stack(ctx, xdp, &h, rule, f->class_id);
 
 	if (xdp) {
-		struct ethhdr *eth = data;
 		/* Native XDP cannot see whether a frame's L4 checksum is
 		 * partial: on a guest's tap, or where the runtime says the
 		 * sender may offload checksums (a veth), check and complete. */
-		int csum_walk = (iflags & NASCAR_IF_XDP_NATIVE) &&
-				((iflags & NASCAR_IF_CSUM_FIX) || role == NASCAR_ROLE_GUEST) &&
+		int csum_walk = (h.iflags & NASCAR_IF_XDP_NATIVE) &&
+				((h.iflags & NASCAR_IF_CSUM_FIX) || h.role == NASCAR_ROLE_GUEST) &&
 				(pk.proto == IPPROTO_TCP || pk.proto == IPPROTO_UDP);
 
 		/* what XDP cannot take goes on to TC (or the stack): a route
@@ -313,113 +355,25 @@ static __always_inline int nascar_run(void *ctx, const int xdp)
 		 * refuses native redirects (it would drop the frame after we
 		 * counted it), a frame too big for the checksum walk below */
 		if ((f->flags & (NASCAR_FV_NEED_TC | NASCAR_FV_XDP_HANDON)) ||
-		    ((f->flags & NASCAR_FV_SHAPE) && (iflags & NASCAR_IF_TC)) ||
-		    pk.l3_len > f->mtu || (csum_walk && len > NASCAR_CSUM_MAX_FRAME) ||
-		    bpf_redirect_map(&nascar_devmap, f->ifindex, XDP_PASS) != XDP_REDIRECT) {
-			if (!(iflags & NASCAR_IF_TC))
-				nascar_count(slot, ifid, rule, f->class_id, NASCAR_CNT_STACK, len);
-			return xdp_pass(xctx, iflags, rule, gen);
-		}
-		if (csum_walk && xdp_fix_l4_csum(xctx, &pk, data)) {
-			nascar_count(slot, ifid, rule, f->class_id, NASCAR_CNT_STACK, len);
-			return xdp_pass(xctx, iflags, NASCAR_META_RULE_STACK, gen);
-		}
-		/* XDP alone cannot delay: a shaped class is policed here */
-		if ((f->flags & (NASCAR_FV_POLICE | NASCAR_FV_SHAPE)) &&
-		    !police_take(slot, f->class_id, len, len)) {
-			nascar_count(slot, ifid, rule, f->class_id, NASCAR_CNT_POLICE, len);
-			return XDP_DROP;
-		}
-		if ((void *)(eth + 1) > data_end)
-			return XDP_PASS;
-		if (pk.family == NASCAR_FAM_V4) {
-			struct iphdr *ip = (void *)(eth + 1);
-
-			if ((void *)(ip + 1) > data_end)
-				return XDP_PASS;
-			rewrite_ip4(ip, f->dscp);
-		} else {
-			struct ipv6hdr *ip6 = (void *)(eth + 1);
-
-			if ((void *)(ip6 + 1) > data_end)
-				return XDP_PASS;
-			rewrite_ip6(ip6, f->dscp);
-		}
-		__builtin_memcpy(eth->h_dest, f->dmac, 6);
-		__builtin_memcpy(eth->h_source, f->smac, 6);
-		nascar_count(slot, ifid, rule, f->class_id, NASCAR_CNT_XDP, len);
-		return XDP_REDIRECT;
+		    ((f->flags & NASCAR_FV_SHAPE) && (h.iflags & NASCAR_IF_TC)) ||
+		    pk.l3_len > f->mtu || (csum_walk && h.len > NASCAR_CSUM_MAX_FRAME) ||
+		    bpf_redirect_map(&nascar_devmap, f->ifindex, XDP_PASS) != XDP_REDIRECT)
+			return hand_on(ctx, xdp, &h, rule, f->class_id);
+		if (csum_walk && xdp_fix_l4_csum(xctx, &pk, data))
+			return to_stack(ctx, xdp, &h, rule, f->class_id);
+	} else if (f->mtu && !skb->gso_size && pk.l3_len > f->mtu) {
+		return to_stack(ctx, xdp, &h, rule, f->class_id);
 	}
-
-	/* TC */
-	if (f->mtu && !skb->gso_size && pk.l3_len > f->mtu) {
-		nascar_count(slot, ifid, rule, f->class_id, NASCAR_CNT_STACK, len);
-		return TC_ACT_OK;
-	}
-	/* police; or a rate where no scheduler of ours can delay the packet */
-	if (((f->flags & NASCAR_FV_POLICE) ||
-	     ((f->flags & NASCAR_FV_SHAPE) && !(f->flags & NASCAR_FV_EGRESS_SCHED))) &&
-	    !police_take(slot, f->class_id, len,
-			 skb->gso_size ? (__u64)skb->gso_size + GSO_HDR_LEN(pk.family) : len)) {
-		nascar_count(slot, ifid, rule, f->class_id, NASCAR_CNT_POLICE, len);
-		return TC_ACT_SHOT;
-	}
-	{
-		struct ethhdr *eth = data;
-
-		if ((void *)(eth + 1) > data_end)
-			return TC_ACT_OK;
-		if (pk.family == NASCAR_FAM_V4) {
-			struct iphdr *ip = (void *)(eth + 1);
-
-			if ((void *)(ip + 1) > data_end)
-				return TC_ACT_OK;
-			rewrite_ip4(ip, f->dscp);
-		} else {
-			struct ipv6hdr *ip6 = (void *)(eth + 1);
-			__u32 old[2], new[2];
-
-			if ((void *)(ip6 + 1) > data_end)
-				return TC_ACT_OK;
-			__builtin_memcpy(old, ip6, 8);
-			rewrite_ip6(ip6, f->dscp);
-			__builtin_memcpy(new, ip6, 8);
-			/* keep skb->csum right for CHECKSUM_COMPLETE skbs */
-			bpf_csum_update(skb, bpf_csum_diff(old, 8, new, 8, 0));
-		}
-	}
-	/* Nascar's scheduler on the egress: the class's own HTB class (a
-	 * shaped class is delayed there); elsewhere the 802.1Q priority */
-	skb->priority = (f->flags & NASCAR_FV_EGRESS_SCHED) ? NASCAR_SCHED_CLASSID(f->class_id)
-							    : f->priority;
-	nascar_count(slot, ifid, rule, f->class_id, NASCAR_CNT_TC, len);
-	if (have_nh && (f->flags & NASCAR_FV_NEED_TC)) {
-		struct bpf_redir_neigh nh;
-
-		__builtin_memset(&nh, 0, sizeof(nh));
-		if (fib.family == AF_INET) {
-			nh.nh_family = AF_INET;
-			nh.ipv4_nh = fib.ipv4_dst;
-		} else {
-			nh.nh_family = AF_INET6;
-			__builtin_memcpy(nh.ipv6_nh, fib.ipv6_dst, 16);
-		}
-		return bpf_redirect_neigh(f->ifindex, &nh, sizeof(nh), 0);
-	}
-	if (!(f->flags & NASCAR_FV_NEED_TC)) {
-		/* The neighbour was resolved when the route was looked up (at
-		 * most NASCAR_FIB_TTL_NS ago): write its MACs and redirect,
-		 * which spares the kernel a second route and neighbour lookup.
-		 * GSO skbs are segmented on the way out as usual. */
-		struct ethhdr *eth = (void *)(long)skb->data;
-
-		if ((void *)(eth + 1) > (void *)(long)skb->data_end)
-			return TC_ACT_OK;
-		__builtin_memcpy(eth->h_dest, f->dmac, 6);
-		__builtin_memcpy(eth->h_source, f->smac, 6);
-		return bpf_redirect(f->ifindex, 0);
-	}
-	return bpf_redirect_neigh(f->ifindex, 0, 0, 0);
+	if (!police_pass(ctx, xdp, h.slot, f, h.len, pk.family))
+		return drop(xdp, &h, rule, f->class_id, NASCAR_CNT_POLICE);
+	if (rewrite_l3(ctx, xdp, data, data_end, pk.family, f->dscp))
+		return RET_PASS(xdp);
+	if (!xdp)
+		return tc_redirect(skb, &h, rule, f, have_nh, &fib);
+	if (rewrite_macs(data, data_end, f))
+		return XDP_PASS;
+	nascar_count(h.slot, h.ifid, rule, f->class_id, NASCAR_CNT_XDP, h.len);
+	return XDP_REDIRECT;
 }
 
 #endif /* NASCAR_BPF_FWD_H */

@@ -95,4 +95,26 @@ static __always_inline int police_take(__u32 slot, __u32 class_id, __u64 len, __
 	return ok;
 }
 
+/* Headers in front of each segment of a GSO skb, near enough for the
+ * policer: Ethernet, IP, and TCP without options. */
+#define GSO_HDR_LEN(fam) ((fam) == NASCAR_FAM_V4 ? 14 + 20 + 20 : 14 + 40 + 20)
+
+/* 1: the forwarded packet may go on; 0: over its class's rate (drop it).
+ * Asks the policer for a policed class, and for a shaped class where no
+ * scheduler of ours can delay the packet: XDP alone never can (a shaped
+ * packet with TC behind XDP went on to TC before this), TC when the egress
+ * has no Nascar scheduler (NASCAR_FV_EGRESS_SCHED). */
+static __always_inline int police_pass(void *ctx, const int xdp, __u32 slot,
+				       const struct nascar_flow_val *f, __u64 len, __u8 family)
+{
+	struct __sk_buff *skb = ctx;
+
+	if (!(f->flags & NASCAR_FV_POLICE) &&
+	    !((f->flags & NASCAR_FV_SHAPE) && (xdp || !(f->flags & NASCAR_FV_EGRESS_SCHED))))
+		return 1;
+	return police_take(slot, f->class_id, len,
+			   !xdp && skb->gso_size ? (__u64)skb->gso_size + GSO_HDR_LEN(family)
+						 : len);
+}
+
 #endif /* NASCAR_BPF_POLICE_H */

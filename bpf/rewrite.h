@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * rewrite.h - what the fast path changes in a packet it forwards: TTL and
- * DSCP (with the IPv4 header checksum), and on native XDP the completion
- * of a partial L4 checksum.  The checksum arithmetic is in csum.h.
+ * DSCP (with the IPv4 header checksum; skb->csum on TC), the next hop's
+ * MACs, and on native XDP the completion of a partial L4 checksum.  The
+ * checksum arithmetic is in csum.h.
  */
 #ifndef NASCAR_BPF_REWRITE_H
 #define NASCAR_BPF_REWRITE_H
@@ -44,6 +45,53 @@ static __always_inline void rewrite_ip6(struct ipv6hdr *ip6, __u8 dscp)
 		*w = bpf_htonl(v);
 	}
 	ip6->hop_limit -= 1;
+}
+
+/* TTL and DSCP of a forwarded packet on either hook: 0, or -1 when the
+ * headers are not where the parser found them.  On TC, skb->csum is kept
+ * right for CHECKSUM_COMPLETE skbs (IPv4's incremental header checksum
+ * update keeps the sum of the header, so only IPv6 needs it). */
+static __always_inline int rewrite_l3(void *ctx, const int xdp, void *data, void *data_end,
+				      __u8 family, __u8 dscp)
+{
+	struct ethhdr *eth = data;
+
+	if ((void *)(eth + 1) > data_end)
+		return -1;
+	if (family == NASCAR_FAM_V4) {
+		struct iphdr *ip = (void *)(eth + 1);
+
+		if ((void *)(ip + 1) > data_end)
+			return -1;
+		rewrite_ip4(ip, dscp);
+	} else {
+		struct ipv6hdr *ip6 = (void *)(eth + 1);
+		__u32 old[2], new[2];
+
+		if ((void *)(ip6 + 1) > data_end)
+			return -1;
+		if (!xdp)
+			__builtin_memcpy(old, ip6, 8);
+		rewrite_ip6(ip6, dscp);
+		if (!xdp) {
+			__builtin_memcpy(new, ip6, 8);
+			bpf_csum_update(ctx, bpf_csum_diff(old, 8, new, 8, 0));
+		}
+	}
+	return 0;
+}
+
+/* The next hop's MACs, as the route found them: 0, or -1 when the frame
+ * is shorter than an Ethernet header. */
+static __always_inline int rewrite_macs(void *data, void *data_end, const struct nascar_flow_val *f)
+{
+	struct ethhdr *eth = data;
+
+	if ((void *)(eth + 1) > data_end)
+		return -1;
+	__builtin_memcpy(eth->h_dest, f->dmac, 6);
+	__builtin_memcpy(eth->h_source, f->smac, 6);
+	return 0;
 }
 
 /* Native XDP on a guest tap: the frame may carry a partial L4 checksum
