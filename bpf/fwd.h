@@ -1,20 +1,24 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * fwd.h - the forwarding decision shared by the XDP and TC entry points:
- * flow cache, then classify.h, route.h, police.h, rewrite.h and counters.h
- * in that order.  Everything is static __always_inline; nascar_run() is
+ * fwd.h - the forwarding decision shared by the XDP and TC entry points,
+ * nascar_run(), its stages, and its exits (to_stack, hand_on, drop: one
+ * helper per way a packet leaves).  The steps it calls live one header per
+ * concern: classify.h, route.h, police.h, rewrite.h (over csum.h) and
+ * counters.h.  Everything is static __always_inline; nascar_run() is
  * instantiated twice, with xdp = 1 and xdp = 0, and the compiler drops the
  * half that does not apply.
  *
  * Order per packet (both hooks):
- *   1. active slot and generation from nascar_state; ingress interface must
- *      be declared by that slot (nascar_ifaces), else XDP_PASS/TC_ACT_OK
- *      untouched and uncounted;
- *   2. parse; not IP, IPv6 ND -> stack;
- *   3. flow cache hit (same generation) -> cached decision;
- *   4. miss: allow-src (spoofed -> drop), not classifiable -> stack,
- *      classify (nascar_first_match), for forward: FIB lookup; store;
- *   5. act: drop / stack / forward (TTL, MTU, policer, rewrite, redirect).
+ *   1. hook_of: active slot and generation from nascar_state; ingress
+ *      interface must be declared by that slot (nascar_ifaces), else
+ *      XDP_PASS/TC_ACT_OK untouched and uncounted;
+ *   2. TC only: a VLAN's frame -> stack; the rule XDP handed over;
+ *      parse; not IP, IPv6 ND -> stack;
+ *   3. flow cache hit (same generation) -> cached decision (flow_refresh
+ *      looks an old route up again); miss (flow_decide): allow-src
+ *      (spoofed -> drop), not classifiable -> stack, classify
+ *      (nascar_first_match), for forward: FIB lookup; store;
+ *   4. act: drop / stack / forward (TTL, MTU, policer, rewrite, redirect).
  * A cache hit skips allow-src: the entry was made for this very source
  * under this very generation, which already passed it.
  *
