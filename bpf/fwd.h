@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * fwd.h - the forwarding decision shared by the XDP and TC entry points,
- * nascar_run(), its stages, and its exits (to_stack, hand_on, drop: one
+ * nascar_run(), and its exits (to_stack, hand_on, drop: one
  * helper per way a packet leaves).  The steps it calls live one header per
  * concern: classify.h, route.h, police.h, rewrite.h (over csum.h) and
  * counters.h.  Everything is static __always_inline; nascar_run() is
@@ -9,15 +9,15 @@
  * half that does not apply.
  *
  * Order per packet (both hooks):
- *   1. hook_of: active slot and generation from nascar_state; ingress
- *      interface must be declared by that slot (nascar_ifaces), else
+ *   1. active slot and generation from nascar_state; ingress interface
+ *      must be declared by that slot (nascar_ifaces), else
  *      XDP_PASS/TC_ACT_OK untouched and uncounted;
  *   2. TC only: a VLAN's frame -> stack; the rule XDP handed over;
  *      parse; not IP, IPv6 ND -> stack;
- *   3. flow cache hit (same generation) -> cached decision (flow_refresh
- *      looks an old route up again); miss (flow_decide): allow-src
- *      (spoofed -> drop), not classifiable -> stack, classify
- *      (nascar_first_match), for forward: FIB lookup; store;
+ *   3. flow cache hit (same generation) -> cached decision (a route older
+ *      than NASCAR_FIB_TTL_NS looked up again); miss: allow-src (spoofed
+ *      -> drop), not classifiable -> stack, classify (nascar_first_match),
+ *      for forward: FIB lookup (route_flow); store;
  *   4. act: drop / stack / forward (TTL, MTU, policer, rewrite, redirect).
  * A cache hit skips allow-src: the entry was made for this very source
  * under this very generation, which already passed it.
@@ -165,18 +165,9 @@ static __always_inline int tc_redirect(struct __sk_buff *skb, const struct nasca
 	return bpf_redirect_neigh(f->ifindex, 0, 0, 0);
 }
 
-/* A stage of the decision returns this to let the next one go on, or the
- * hook's verdict for the packet (no verdict of either hook is negative
- * but TC_ACT_UNSPEC). */
-#define GO_ON (-2)
-
 #define NASCAR_PULL_LEN (14 + 40 + 60)
 
-/* Stage 1: the packet's bounds and its hook.  GO_ON when the ingress
- * interface is declared by the active slot (h is set); else the packet is
- * not ours and goes on untouched and uncounted. */
-static __always_inline int hook_of(void *ctx, const int xdp, struct nascar_hook *h, void **datap,
-				   void **data_endp)
+static __always_inline int nascar_run(void *ctx, const int xdp)
 {
 	struct xdp_md *xctx = ctx;
 	struct __sk_buff *skb = ctx;
@@ -184,234 +175,70 @@ static __always_inline int hook_of(void *ctx, const int xdp, struct nascar_hook 
 	struct nascar_iface *ifc;
 	struct nascar_ifcache_val *ic;
 	struct nascar_ifkey ik;
+	struct nascar_hook h;
+	struct nascar_pkt pk;
+	struct nascar_flow_val *f, *cv;
+	struct bpf_fib_lookup fib;
 	void *data, *data_end;
-	__u32 zero = 0, k0;
+	__u32 zero = 0, rule, meta_rule = NASCAR_NO_RULE;
+	__u32 k0;
+	__u64 now;
+	int r, have_nh = 0;
 
 	if (xdp) {
 		data = (void *)(long)xctx->data;
 		data_end = (void *)(long)xctx->data_end;
-		h->ifindex = xctx->ingress_ifindex;
-		h->len = data_end - data;
+		h.ifindex = xctx->ingress_ifindex;
+		h.len = data_end - data;
 	} else {
 		data = (void *)(long)skb->data;
 		data_end = (void *)(long)skb->data_end;
-		h->ifindex = skb->ifindex;
-		h->len = skb->len;
+		h.ifindex = skb->ifindex;
+		h.len = skb->len;
 		/* A GSO skb may carry only part of its headers in the linear
 		 * area: pull enough for Ethernet + IPv6 + TCP. */
-		if (data + NASCAR_PULL_LEN > data_end && h->len > (__u64)(data_end - data)) {
-			bpf_skb_pull_data(skb, h->len < NASCAR_PULL_LEN ? h->len : NASCAR_PULL_LEN);
+		if (data + NASCAR_PULL_LEN > data_end && h.len > (__u64)(data_end - data)) {
+			bpf_skb_pull_data(skb, h.len < NASCAR_PULL_LEN ? h.len : NASCAR_PULL_LEN);
 			data = (void *)(long)skb->data;
 			data_end = (void *)(long)skb->data_end;
 		}
 	}
-	*datap = data;
-	*data_endp = data_end;
 
 	st = bpf_map_lookup_elem(&nascar_state, &zero);
 	if (!st)
 		return RET_PASS(xdp);
-	h->slot = st->active_slot & 1;
-	h->gen = st->generation;
+	h.slot = st->active_slot & 1;
+	h.gen = st->generation;
 	/* Generation 0: a first apply is attaching hooks and filling slot 0;
 	 * nothing has been switched to yet, so nothing is ours. */
-	if (!h->gen)
+	if (!h.gen)
 		return RET_PASS(xdp);
-	k0 = h->ifindex & (NASCAR_IFCACHE - 1);
+	k0 = h.ifindex & (NASCAR_IFCACHE - 1);
 	ic = bpf_map_lookup_elem(&nascar_ifcache, &k0);
 	if (!ic)
 		return RET_PASS(xdp);
-	if (ic->ifindex != h->ifindex || ic->generation != h->gen) {
-		ik.ifindex = h->ifindex;
-		ik.slot = h->slot;
+	if (ic->ifindex != h.ifindex || ic->generation != h.gen) {
+		ik.ifindex = h.ifindex;
+		ik.slot = h.slot;
 		ifc = bpf_map_lookup_elem(&nascar_ifaces, &ik);
 		if (!ifc)
 			return RET_PASS(xdp);
 		ic->ifc = *ifc;
-		ic->ifindex = h->ifindex;
-		ic->generation = h->gen;
+		ic->ifindex = h.ifindex;
+		ic->generation = h.gen;
 	}
-	h->ifid = ic->ifc.id & (NASCAR_MAX_IFACES - 1);
-	h->iflags = ic->ifc.flags;
-	h->role = ic->ifc.role;
-	return GO_ON;
-}
+	h.ifid = ic->ifc.id & (NASCAR_MAX_IFACES - 1);
+	h.iflags = ic->ifc.flags;
+	h.role = ic->ifc.role;
 
-/* Stage 3a, flow cache hit: the entry *fp, or when its route is older
- * than NASCAR_FIB_TTL_NS a copy in scratch with the route looked up again
- * and stored (*have_nh, fib: the lookup).  GO_ON, or the verdict. */
-static __always_inline int flow_refresh(void *ctx, const int xdp, const struct nascar_hook *h,
-					const struct nascar_pkt *pk, struct nascar_flow_val **fp,
-					struct bpf_fib_lookup *fib, int *have_nh)
-{
-	struct nascar_flow_val *cv = *fp, *f;
-	__u32 zero = 0;
-	__u64 now;
-
-	/* A hit acts on the entry in place (no copy); only a route refresh
-	 * builds a new decision in scratch and stores it. */
-	if (!((cv->verdict == NASCAR_V_FORWARD ||
-	       (cv->verdict == NASCAR_V_STACK && cv->stack_reason != NASCAR_SR_RULE)) &&
-	      (now = bpf_ktime_get_coarse_ns()) - cv->fib_ns > NASCAR_FIB_TTL_NS))
-		return GO_ON;
-	f = bpf_map_lookup_elem(&nascar_scratch, &zero);
-	if (!f)
-		return RET_PASS(xdp);
-	*f = *cv;
-	/* too big for XDP: hand on, route again next time */
-	if (route_flow(ctx, xdp, h, pk, 1, f, fib) != ROUTE_OK)
-		return hand_on(ctx, xdp, h, f->rule, f->class_id);
-	f->fib_ns = now;
-	*have_nh = 1;
-	bpf_map_update_elem(&nascar_flows, &pk->key, f, BPF_ANY);
-	*fp = f;
-	return GO_ON;
-}
-
-/* Stage 3b, flow cache miss: allow-src, classification (or the rule XDP
- * handed over, meta_rule), the rule's class, for a forward rule the route;
- * the decision is stored and returned in *fp.  GO_ON, or the verdict. */
-static __always_inline int flow_decide(void *ctx, const int xdp, const struct nascar_hook *h,
-				       const struct nascar_pkt *pk, int parsed, __u32 meta_rule,
-				       struct nascar_flow_val **fp, struct bpf_fib_lookup *fib,
-				       int *have_nh)
-{
-	struct nascar_flow_val *f;
-	struct nascar_rule *ru;
-	struct nascar_class *cl;
-	__u32 zero = 0, rule, k;
-
-	/* The decision is built in per-CPU scratch memory rather than on the
-	 * stack: the verifier forgets what is stored in map values, so the
-	 * many ways of reaching a decision merge into one state for the code
-	 * that acts on it (instead of multiplying its states). */
-	f = bpf_map_lookup_elem(&nascar_scratch, &zero);
-	if (!f)
-		return RET_PASS(xdp);
-	if ((h->iflags & NASCAR_IF_ALLOW_SRC) && meta_rule == NASCAR_NO_RULE &&
-	    !nascar_allowed(h->slot, h->ifid, pk))
-		return drop(xdp, h, NASCAR_NO_RULE, NASCAR_NO_CLASS, NASCAR_CNT_SPOOF);
-	if (parsed != NP_OK)
-		return to_stack(ctx, xdp, h, NASCAR_NO_RULE, NASCAR_NO_CLASS);
-
-	rule = meta_rule != NASCAR_NO_RULE ? meta_rule : nascar_classify_pkt(h->slot, h->ifid, pk);
-	if (rule > NASCAR_RULE_DEFAULT)
-		return to_stack(ctx, xdp, h, NASCAR_NO_RULE, NASCAR_NO_CLASS);
-	k = nascar_rule_idx(h->slot, rule);
-	ru = bpf_map_lookup_elem(&nascar_rules, &k);
-	if (!ru) {
-		nascar_count(h->slot, h->ifid, NASCAR_NO_RULE, NASCAR_NO_CLASS, NASCAR_CNT_STACK,
-			     h->len);
-		return RET_PASS(xdp);
-	}
-	__builtin_memset(f, 0, sizeof(*f));
-	f->generation = h->gen;
-	f->rule = rule;
-	f->class_id = ru->class_id;
-	f->dscp = NASCAR_DSCP_KEEP;
-	if (ru->class_id < NASCAR_MAX_CLASSES) {
-		k = nascar_class_idx(h->slot, ru->class_id);
-		cl = bpf_map_lookup_elem(&nascar_classes, &k);
-		if (cl) {
-			f->priority = cl->priority;
-			f->dscp = cl->dscp;
-			if (cl->rate)
-				f->flags |= (cl->flags & NASCAR_CLASS_POLICE) ? NASCAR_FV_POLICE
-									      : NASCAR_FV_SHAPE;
-		}
-	}
-	if (ru->action == NASCAR_ACT_DROP) {
-		f->verdict = NASCAR_V_DROP;
-	} else if (ru->action == NASCAR_ACT_FORWARD) {
-		/* too big for XDP and nothing known yet: hand on, no entry */
-		if (route_flow(ctx, xdp, h, pk, 0, f, fib) != ROUTE_OK)
-			return hand_on(ctx, xdp, h, rule, f->class_id);
-		*have_nh = 1;
-		f->fib_ns = bpf_ktime_get_coarse_ns();
-	} else {
-		f->verdict = NASCAR_V_STACK;
-		f->stack_reason = NASCAR_SR_RULE;
-	}
-	bpf_map_update_elem(&nascar_flows, &pk->key, f, BPF_ANY);
-	*fp = f;
-	return GO_ON;
-}
-
-/* Stage 4: act on the decision f.  Forwarding: what a hook cannot take
- * goes on (XDP to TC or the stack), then policer, L3 rewrite, MACs and
- * redirect. */
-static __always_inline int act(void *ctx, const int xdp, const struct nascar_hook *h,
-			       const struct nascar_pkt *pk, void *data, void *data_end,
-			       const struct nascar_flow_val *f, __u32 rule, int have_nh,
-			       const struct bpf_fib_lookup *fib)
-{
-	struct __sk_buff *skb = ctx;
-
-	if (f->verdict == NASCAR_V_DROP)
-		return drop(xdp, h, rule, f->class_id, NASCAR_CNT_DROP);
-	if (f->verdict != NASCAR_V_FORWARD || pk->ttl <= 1)
-		return to_stack(ctx, xdp, h, rule, f->class_id);
-
-	if (xdp) {
-		/* Native XDP cannot see whether a frame's L4 checksum is
-		 * partial: on a guest's tap, or where the runtime says the
-		 * sender may offload checksums (a veth), check and complete. */
-		int csum_walk =
-			(h->iflags & NASCAR_IF_XDP_NATIVE) &&
-			((h->iflags & NASCAR_IF_CSUM_FIX) || h->role == NASCAR_ROLE_GUEST) &&
-			(pk->proto == IPPROTO_TCP || pk->proto == IPPROTO_UDP);
-
-		/* what XDP cannot take goes on to TC (or the stack): a route
-		 * that needs TC, a frame over the egress MTU, an egress that
-		 * refuses native redirects (it would drop the frame after we
-		 * counted it), a frame too big for the checksum walk below */
-		if ((f->flags & (NASCAR_FV_NEED_TC | NASCAR_FV_XDP_HANDON)) ||
-		    ((f->flags & NASCAR_FV_SHAPE) && (h->iflags & NASCAR_IF_TC)) ||
-		    pk->l3_len > f->mtu || (csum_walk && h->len > NASCAR_CSUM_MAX_FRAME) ||
-		    bpf_redirect_map(&nascar_devmap, f->ifindex, XDP_PASS) != XDP_REDIRECT)
-			return hand_on(ctx, xdp, h, rule, f->class_id);
-		if (csum_walk && xdp_fix_l4_csum(ctx, pk, data))
-			return to_stack(ctx, xdp, h, rule, f->class_id);
-	} else if (f->mtu && !skb->gso_size && pk->l3_len > f->mtu) {
-		return to_stack(ctx, xdp, h, rule, f->class_id);
-	}
-	if (!police_pass(ctx, xdp, h->slot, f, h->len, pk->family))
-		return drop(xdp, h, rule, f->class_id, NASCAR_CNT_POLICE);
-	if (rewrite_l3(ctx, xdp, data, data_end, pk->family, f->dscp))
-		return RET_PASS(xdp);
-	if (!xdp)
-		return tc_redirect(skb, h, rule, f, have_nh, fib);
-	if (rewrite_macs(data, data_end, f))
-		return XDP_PASS;
-	nascar_count(h->slot, h->ifid, rule, f->class_id, NASCAR_CNT_XDP, h->len);
-	return XDP_REDIRECT;
-}
-
-/* The decision, for both hooks, top to bottom. */
-static __always_inline int nascar_run(void *ctx, const int xdp)
-{
-	struct __sk_buff *skb = ctx;
-	struct nascar_hook h;
-	struct nascar_pkt pk;
-	struct nascar_flow_val *f = 0;
-	struct bpf_fib_lookup fib;
-	void *data, *data_end;
-	__u32 meta_rule = NASCAR_NO_RULE;
-	int r, v, have_nh = 0;
-
-	/* 1. ours? */
-	v = hook_of(ctx, xdp, &h, &data, &data_end);
-	if (v != GO_ON)
-		return v;
-
-	/* 2. TC: a VLAN's frame, and what XDP handed over */
-	if (!xdp && skb->vlan_present) {
-		/* The tag was taken off into the skb (on receive, before TC):
-		 * a frame of a VLAN, not an untagged frame of this interface.
-		 * Tags still in the bytes make the parser say NP_OTHER. */
+	/* The tag was taken off into the skb (on receive, before TC): a frame
+	 * of a VLAN, not an untagged frame of this interface.  Tags still in
+	 * the bytes make the parser say NP_OTHER. */
+	if (!xdp && skb->vlan_present)
 		return to_stack(ctx, xdp, &h, NASCAR_NO_RULE, NASCAR_NO_CLASS);
-	}
+
 	if (!xdp) {
+		/* hand-over from XDP */
 		struct nascar_meta *m = (void *)(long)skb->data_meta;
 
 		if ((void *)(m + 1) <= data && m->magic == NASCAR_META_MAGIC &&
@@ -423,24 +250,134 @@ static __always_inline int nascar_run(void *ctx, const int xdp)
 		}
 	}
 
-	/* 3. parse, then the flow's decision: cached, or made now */
 	__builtin_memset(&pk, 0, sizeof(pk));
 	r = nascar_parse(data, data_end, (__u32)h.len, &pk);
 	if (r == NP_OTHER || r == NP_ND)
 		return to_stack(ctx, xdp, &h, NASCAR_NO_RULE, NASCAR_NO_CLASS);
 	pk.key.ifindex = h.ifindex;
 
+	cv = 0;
 	if (r == NP_OK && !(nascar_debug & NASCAR_DBG_NO_CACHE))
-		f = bpf_map_lookup_elem(&nascar_flows, &pk.key);
-	if (f && f->generation == h.gen)
-		v = flow_refresh(ctx, xdp, &h, &pk, &f, &fib, &have_nh);
-	else
-		v = flow_decide(ctx, xdp, &h, &pk, r, meta_rule, &f, &fib, &have_nh);
-	if (v != GO_ON)
-		return v;
+		cv = bpf_map_lookup_elem(&nascar_flows, &pk.key);
+	if (cv && cv->generation == h.gen) {
+		/* A hit acts on the entry in place (no copy); only a route
+		 * refresh builds a new decision in scratch and stores it. */
+		f = cv;
+		if ((f->verdict == NASCAR_V_FORWARD ||
+		     (f->verdict == NASCAR_V_STACK && f->stack_reason != NASCAR_SR_RULE)) &&
+		    (now = bpf_ktime_get_coarse_ns()) - f->fib_ns > NASCAR_FIB_TTL_NS) {
+			f = bpf_map_lookup_elem(&nascar_scratch, &zero);
+			if (!f)
+				return RET_PASS(xdp);
+			*f = *cv;
+			/* too big for XDP: hand on, route again next time */
+			if (route_flow(ctx, xdp, &h, &pk, 1, f, &fib) != ROUTE_OK)
+				return hand_on(ctx, xdp, &h, f->rule, f->class_id);
+			f->fib_ns = now;
+			have_nh = 1;
+			bpf_map_update_elem(&nascar_flows, &pk.key, f, BPF_ANY);
+		}
+		rule = f->rule;
+	} else {
+		struct nascar_rule *ru;
+		struct nascar_class *cl;
+		__u32 k;
 
-	/* 4. act on it */
-	return act(ctx, xdp, &h, &pk, data, data_end, f, f->rule, have_nh, &fib);
+		/* The decision is built in per-CPU scratch memory rather than
+		 * on the stack: the verifier forgets what is stored in map
+		 * values, so the many ways of reaching a decision merge into
+		 * one state for the code that acts on it (instead of
+		 * multiplying its states). */
+		f = bpf_map_lookup_elem(&nascar_scratch, &zero);
+		if (!f)
+			return RET_PASS(xdp);
+		if ((h.iflags & NASCAR_IF_ALLOW_SRC) && meta_rule == NASCAR_NO_RULE &&
+		    !nascar_allowed(h.slot, h.ifid, &pk))
+			return drop(xdp, &h, NASCAR_NO_RULE, NASCAR_NO_CLASS, NASCAR_CNT_SPOOF);
+		if (r != NP_OK)
+			return to_stack(ctx, xdp, &h, NASCAR_NO_RULE, NASCAR_NO_CLASS);
+
+		rule = meta_rule != NASCAR_NO_RULE ? meta_rule
+						   : nascar_classify_pkt(h.slot, h.ifid, &pk);
+		if (rule > NASCAR_RULE_DEFAULT)
+			return to_stack(ctx, xdp, &h, NASCAR_NO_RULE, NASCAR_NO_CLASS);
+		k = nascar_rule_idx(h.slot, rule);
+		ru = bpf_map_lookup_elem(&nascar_rules, &k);
+		if (!ru) {
+			nascar_count(h.slot, h.ifid, NASCAR_NO_RULE, NASCAR_NO_CLASS,
+				     NASCAR_CNT_STACK, h.len);
+			return RET_PASS(xdp);
+		}
+		__builtin_memset(f, 0, sizeof(*f));
+		f->generation = h.gen;
+		f->rule = rule;
+		f->class_id = ru->class_id;
+		f->dscp = NASCAR_DSCP_KEEP;
+		if (ru->class_id < NASCAR_MAX_CLASSES) {
+			k = nascar_class_idx(h.slot, ru->class_id);
+			cl = bpf_map_lookup_elem(&nascar_classes, &k);
+			if (cl) {
+				f->priority = cl->priority;
+				f->dscp = cl->dscp;
+				if (cl->rate)
+					f->flags |= (cl->flags & NASCAR_CLASS_POLICE)
+							    ? NASCAR_FV_POLICE
+							    : NASCAR_FV_SHAPE;
+			}
+		}
+		if (ru->action == NASCAR_ACT_DROP) {
+			f->verdict = NASCAR_V_DROP;
+		} else if (ru->action == NASCAR_ACT_FORWARD) {
+			/* too big for XDP and nothing known yet: hand on, no entry */
+			if (route_flow(ctx, xdp, &h, &pk, 0, f, &fib) != ROUTE_OK)
+				return hand_on(ctx, xdp, &h, rule, f->class_id);
+			have_nh = 1;
+			f->fib_ns = bpf_ktime_get_coarse_ns();
+		} else {
+			f->verdict = NASCAR_V_STACK;
+			f->stack_reason = NASCAR_SR_RULE;
+		}
+		bpf_map_update_elem(&nascar_flows, &pk.key, f, BPF_ANY);
+	}
+
+	/* ---- act ---- */
+	if (f->verdict == NASCAR_V_DROP)
+		return drop(xdp, &h, rule, f->class_id, NASCAR_CNT_DROP);
+	if (f->verdict != NASCAR_V_FORWARD || pk.ttl <= 1)
+		return to_stack(ctx, xdp, &h, rule, f->class_id);
+
+	if (xdp) {
+		/* Native XDP cannot see whether a frame's L4 checksum is
+		 * partial: on a guest's tap, or where the runtime says the
+		 * sender may offload checksums (a veth), check and complete. */
+		int csum_walk = (h.iflags & NASCAR_IF_XDP_NATIVE) &&
+				((h.iflags & NASCAR_IF_CSUM_FIX) || h.role == NASCAR_ROLE_GUEST) &&
+				(pk.proto == IPPROTO_TCP || pk.proto == IPPROTO_UDP);
+
+		/* what XDP cannot take goes on to TC (or the stack): a route
+		 * that needs TC, a frame over the egress MTU, an egress that
+		 * refuses native redirects (it would drop the frame after we
+		 * counted it), a frame too big for the checksum walk below */
+		if ((f->flags & (NASCAR_FV_NEED_TC | NASCAR_FV_XDP_HANDON)) ||
+		    ((f->flags & NASCAR_FV_SHAPE) && (h.iflags & NASCAR_IF_TC)) ||
+		    pk.l3_len > f->mtu || (csum_walk && h.len > NASCAR_CSUM_MAX_FRAME) ||
+		    bpf_redirect_map(&nascar_devmap, f->ifindex, XDP_PASS) != XDP_REDIRECT)
+			return hand_on(ctx, xdp, &h, rule, f->class_id);
+		if (csum_walk && xdp_fix_l4_csum(xctx, &pk, data))
+			return to_stack(ctx, xdp, &h, rule, f->class_id);
+	} else if (f->mtu && !skb->gso_size && pk.l3_len > f->mtu) {
+		return to_stack(ctx, xdp, &h, rule, f->class_id);
+	}
+	if (!police_pass(ctx, xdp, h.slot, f, h.len, pk.family))
+		return drop(xdp, &h, rule, f->class_id, NASCAR_CNT_POLICE);
+	if (rewrite_l3(ctx, xdp, data, data_end, pk.family, f->dscp))
+		return RET_PASS(xdp);
+	if (!xdp)
+		return tc_redirect(skb, &h, rule, f, have_nh, &fib);
+	if (rewrite_macs(data, data_end, f))
+		return XDP_PASS;
+	nascar_count(h.slot, h.ifid, rule, f->class_id, NASCAR_CNT_XDP, h.len);
+	return XDP_REDIRECT;
 }
 
 #endif /* NASCAR_BPF_FWD_H */
