@@ -363,7 +363,7 @@ static __always_inline int nascar_run(void *ctx, const int xdp)
 		    pk.l3_len > f->mtu || (csum_walk && h.len > NASCAR_CSUM_MAX_FRAME) ||
 		    bpf_redirect_map(&nascar_devmap, f->ifindex, XDP_PASS) != XDP_REDIRECT)
 			return hand_on(ctx, xdp, &h, rule, f->class_id);
-		if (csum_walk && xdp_fix_l4_csum(xctx, &pk, data))
+		if (csum_walk && xdp_fix_l4_csum(xctx, &pk, data, data_end))
 			return to_stack(ctx, xdp, &h, rule, f->class_id);
 	} else if (f->mtu && !skb->gso_size && pk.l3_len > f->mtu) {
 		return to_stack(ctx, xdp, &h, rule, f->class_id);

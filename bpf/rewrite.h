@@ -95,18 +95,29 @@ static __always_inline int rewrite_macs(void *data, void *data_end, const struct
 }
 
 /* Native XDP on a guest tap: the frame may carry a partial L4 checksum
- * (guest tx offload; the flag is not visible here).  This adds up the
- * pseudo-header of pk and has nascar_l4_csum() (csum.h) check, or
- * complete, the checksum over the L4 bytes.  0: the checksum is now
- * correct; -1: it is simply wrong (the caller hands the packet to the
- * stack). */
+ * (guest tx offload; the flag is not visible here).  A sender that leaves
+ * the checksum to the device puts the folded pseudo-header sum in the
+ * field, which is what the device's sum from the L4 header on needs to
+ * come out right.  So a field that holds anything else is complete (or
+ * wrong, and the kernel too would forward it as it is): the frame is left
+ * alone without a look at its payload.  Only a field equal to the
+ * pseudo-header sum has nascar_l4_csum() (csum.h) walk the L4 bytes: a
+ * valid checksum is kept (a complete one that matches by chance), a
+ * partial one completed.  0: the checksum is as good as it came or now
+ * correct; -1: the frame is too short for its header (the caller hands
+ * it to the stack). */
 static __always_inline int xdp_fix_l4_csum(struct xdp_md *ctx, const struct nascar_pkt *pk,
-					   void *data)
+					   void *data, void *data_end)
 {
 	const __u16 *s = (const __u16 *)pk->key.src, *d = (const __u16 *)pk->key.dst;
+	__u32 check_off = pk->proto == IPPROTO_TCP ? 16 : 6;
+	__u16 *check = (__u16 *)((__u8 *)pk->l4 + check_off);
+	__u16 fps;
 	__u64 ps;
 	int i;
 
+	if ((void *)(check + 1) > data_end)
+		return -1;
 	if (pk->family == NASCAR_FAM_V4) {
 		ps = (__u64)s[0] + s[1] + d[0] + d[1];
 	} else {
@@ -117,10 +128,12 @@ static __always_inline int xdp_fix_l4_csum(struct xdp_md *ctx, const struct nasc
 		ps += bpf_htons((__u16)(pk->l4_len >> 16));
 	}
 	ps += bpf_htons((__u16)pk->l4_len) + bpf_htons((__u16)pk->proto);
-	return nascar_l4_csum(
-		ctx, (__u32)(pk->l4 - data), pk->l4_len, pk->proto == IPPROTO_TCP ? 16 : 6,
-		csum_fold64(ps) |
-			(pk->proto == IPPROTO_UDP && pk->family == NASCAR_FAM_V4 ? 0x10000 : 0));
+	fps = csum_fold64(ps);
+	if (*check != fps)
+		return 0;
+	return nascar_l4_csum(ctx, (__u32)(pk->l4 - data), pk->l4_len, check_off,
+			      fps | (pk->proto == IPPROTO_UDP && pk->family == NASCAR_FAM_V4 ? 0x10000
+											 : 0));
 }
 
 #endif /* NASCAR_BPF_REWRITE_H */

@@ -489,6 +489,18 @@ size_t build_pkt(const struct pktspec *s, __u8 *buf)
 			c = fold(ps); /* what a guest with tx offload leaves */
 		l4[co] = (__u8)(c >> 8);
 		l4[co + 1] = (__u8)c;
+		if (s->bad_csum == 3 && s->payload >= 2) {
+			/* valid, yet the field equals the pseudo-header sum: the
+			 * first payload word makes the sum come out right */
+			__u16 t = fold(ps), x;
+
+			l4[co] = (__u8)(t >> 8);
+			l4[co + 1] = (__u8)t;
+			l4[l4hdr] = l4[l4hdr + 1] = 0;
+			x = (__u16)~fold(sum16(l4, l4len, ps));
+			l4[l4hdr] = (__u8)(x >> 8);
+			l4[l4hdr + 1] = (__u8)x;
+		}
 	}
 	return off + l3len;
 }

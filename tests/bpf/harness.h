@@ -113,7 +113,8 @@ struct pktspec {
 	__u8 ttl;
 	__u8 tos;     /* IPv4 tos / IPv6 traffic class */
 	int payload;  /* bytes of L4 payload */
-	int bad_csum; /* 1: wrong L4 checksum, 2: partial (pseudo-header sum only) */
+	int bad_csum; /* 1: wrong L4 checksum, 2: partial (pseudo-header sum only),
+		       * 3: valid with the field equal to the pseudo-header sum */
 	__u8 icmp_type;
 };
 size_t build_pkt(const struct pktspec *s, __u8 *buf);

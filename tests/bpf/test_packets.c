@@ -762,6 +762,11 @@ static void t_police(struct env *e)
 	result("tc: the same bucket polices the TC path (and XDP after it)", ok);
 }
 
+static size_t l4_hdr_len(int proto)
+{
+	return proto == IPPROTO_TCP ? 20 : 8;
+}
+
 static void t_csum(struct env *e, const __u8 *native)
 {
 	__u8 pkt[2048];
@@ -816,14 +821,38 @@ static void t_csum(struct env *e, const __u8 *native)
 			 c[i].what);
 		result(name, ok);
 
+		/* a wrong checksum that is not a partial one: forwarded as it
+		 * came (the kernel forwards it too), its L4 bytes untouched */
 		ok = 1;
 		s.bad_csum = 1;
 		len = build_pkt(&s, pkt);
-		EXPECT(!run_xdp(e, e->ifx[0], pkt, len, &r) && r.retval == XDP_PASS);
-		EXPECT(same(&r, pkt, len));
-		snprintf(name, sizeof(name), "xdp native guest: bad checksum -> stack (%s)",
-			 c[i].what);
+		EXPECT(!l4_csum_ok(pkt, len));
+		EXPECT(!run_xdp(e, e->ifx[0], pkt, len, &r) && r.retval == XDP_REDIRECT);
+		EXPECT(!memcmp(r.out + len - c[i].payload - l4_hdr_len(c[i].proto),
+			       pkt + len - c[i].payload - l4_hdr_len(c[i].proto),
+			       (size_t)c[i].payload + l4_hdr_len(c[i].proto)));
+		snprintf(name, sizeof(name),
+			 "xdp native guest: wrong checksum forwarded as it came (%s)", c[i].what);
 		result(name, ok);
+
+		/* complete, with the field equal to the pseudo-header sum by
+		 * chance: the walk sees it valid and keeps it */
+		if (c[i].payload >= 2) {
+			ok = 1;
+			s.bad_csum = 3;
+			len = build_pkt(&s, pkt);
+			EXPECT(l4_csum_ok(pkt, len));
+			EXPECT(!run_xdp(e, e->ifx[0], pkt, len, &r) && r.retval == XDP_REDIRECT);
+			EXPECT(l4_csum_ok(r.out, len) &&
+			       !memcmp(r.out + len - c[i].payload - l4_hdr_len(c[i].proto),
+				       pkt + len - c[i].payload - l4_hdr_len(c[i].proto),
+				       (size_t)c[i].payload + l4_hdr_len(c[i].proto)));
+			snprintf(name, sizeof(name),
+				 "xdp native guest: valid checksum equal to the pseudo-header sum "
+				 "kept (%s)",
+				 c[i].what);
+			result(name, ok);
+		}
 	}
 }
 
