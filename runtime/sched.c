@@ -109,10 +109,11 @@ void sched_decide(const struct nfc_image *img, size_t i, int real_link, struct s
 		return;
 	sp->want = 1;
 	sp->split = sp->line_rate && real_link;
-	sp->fq = !sp->split && sched_fair_queueing();
-	within = sp->split ? "; one queue a class (tbf, super-packets split)"
-		 : sp->fq  ? "; fair queueing within a class (fq_codel)"
-			   : "; one FIFO a class (this kernel has no fq_codel)";
+	sp->fq = sched_fair_queueing();
+	within = sp->split && sp->fq ? "; fair queueing within a class (fq_codel), super-packets split (tbf)"
+		 : sp->split	     ? "; one queue a class (tbf, super-packets split; this kernel has no fq_codel)"
+		 : sp->fq	     ? "; fair queueing within a class (fq_codel)"
+				     : "; one FIFO a class (this kernel has no fq_codel)";
 	if (sp->line_rate) {
 		rate_text(r, sizeof(r), sp->line_rate);
 		snprintf(sp->why, sizeof(sp->why),
@@ -160,14 +161,15 @@ static void put(struct sbuf *s, const char *fmt, ...)
 
 /*
  * fq_codel's target delay for a queue drained at rate: 5 ms (its default),
- * or the time two super-packets take at that rate when that is longer (at
+ * or the time two of its largest packets (unit: a super-packet, or a frame
+ * when tbf splits them first) take at that rate when that is longer (at
  * 20 Mbit/s one 64 KB frame alone takes 26 ms: a smaller target would drop
  * TCP's super-packets for being large, not for a standing queue), at most
  * half of SCHED_BOUND_MS.
  */
-static unsigned int codel_target_us(__u64 rate)
+static unsigned int codel_target_us(__u64 rate, __u64 unit)
 {
-	__u64 us = 2 * GSO_MAX * 1000000 / (rate ? rate : 1);
+	__u64 us = 2 * unit * 1000000 / (rate ? rate : 1);
 
 	if (us < 5000)
 		us = 5000;
@@ -176,37 +178,54 @@ static unsigned int codel_target_us(__u64 rate)
 	return (unsigned int)us;
 }
 
+/* The handle of the tbf leaf under class minor (0x4c00..0x4d00: apart
+ * from NASCAR_SCHED_MAJOR and from the kernel's automatic 8000: on), so
+ * that its child can be named. */
+#define SCHED_SPLIT_MAJOR(minor)                                                        \
+	(0x4c00U + ((minor) == NASCAR_SCHED_MINOR_DEFAULT ? 0 : (minor) - NASCAR_SCHED_MINOR_CLASS0 + 1))
+
 /* The leaf under class minor: tbf splitting super-packets on a real link
  * with a line rate; else fq_codel where the kernel has it (fair between
  * the flows of one class), or a FIFO; bounded when a rate of ours can make
  * packets wait.  fq_codel counts memory as the skbs' true size (a 64 KB
  * super-packet from a tap is some 2 KB more than its length), so its
  * memory_limit gets 16 KB over the FIFO's byte limit to hold the same two
- * super-packets; CoDel keeps its standing queue near the target anyway. */
+ * super-packets; CoDel keeps its standing queue near the target anyway.
+ * Under a tbf (which splits before its child sees the packet) the
+ * fq_codel queues frames, whose true size can be half again their length:
+ * twice the byte bound, and a target of two frames. */
 static void leaf(struct sbuf *s, const char *dev, unsigned int minor, __u64 ceil, int line, int fq,
 		 int bounded, int mtu)
 {
 	unsigned int frame = (unsigned int)(mtu > 0 ? mtu : 1500) + 14;
 
-	if (!line && fq && bounded)
+	if (line) {
+		unsigned int h = SCHED_SPLIT_MAJOR(minor);
+
+		put(s,
+		    "qdisc replace dev %s parent %x:%x handle %x: tbf rate %llubit burst %u limit %llu mtu %u\n",
+		    dev, NASCAR_SCHED_MAJOR, minor, h, (unsigned long long)(2 * ceil * 8), 2 * frame,
+		    (unsigned long long)queue_limit(ceil), frame);
+		if (fq)
+			put(s,
+			    "qdisc replace dev %s parent %x:1 fq_codel limit 10240 memory_limit %llu target %uus interval %uus\n",
+			    dev, h, (unsigned long long)(2 * queue_limit(ceil)),
+			    codel_target_us(ceil, frame), SCHED_BOUND_MS * 1000);
+	} else if (fq && bounded) {
 		put(s,
 		    "qdisc replace dev %s parent %x:%x fq_codel limit 10240 memory_limit %llu target %uus interval %uus\n",
 		    dev, NASCAR_SCHED_MAJOR, minor, (unsigned long long)queue_limit(ceil) + 16384,
-		    codel_target_us(ceil), SCHED_BOUND_MS * 1000);
-	else if (!line && fq)
+		    codel_target_us(ceil, GSO_MAX), SCHED_BOUND_MS * 1000);
+	} else if (fq) {
 		put(s, "qdisc replace dev %s parent %x:%x fq_codel\n", dev, NASCAR_SCHED_MAJOR,
 		    minor);
-	else if (line)
-		put(s,
-		    "qdisc replace dev %s parent %x:%x tbf rate %llubit burst %u limit %llu mtu %u\n",
-		    dev, NASCAR_SCHED_MAJOR, minor, (unsigned long long)(2 * ceil * 8), 2 * frame,
-		    (unsigned long long)queue_limit(ceil), frame);
-	else if (bounded) /* something of ours limits it: bound the wait */
+	} else if (bounded) { /* something of ours limits it: bound the wait */
 		put(s, "qdisc replace dev %s parent %x:%x bfifo limit %llu\n", dev,
 		    NASCAR_SCHED_MAJOR, minor, (unsigned long long)queue_limit(ceil));
-	else /* nothing of ours limits it: the device's own queue length */
+	} else { /* nothing of ours limits it: the device's own queue length */
 		put(s, "qdisc replace dev %s parent %x:%x pfifo limit 1000\n", dev,
 		    NASCAR_SCHED_MAJOR, minor);
+	}
 }
 
 int sched_script(const struct nfc_image *img, const struct sched_plan *sp, const char *dev, int mtu,

@@ -7,7 +7,8 @@
 # gives its guest two virtio-net NICs on one qemu hub; elsewhere it SKIPs.
 # Tap rig with Firecracker's offloads, the uplink declared `rate 100mbit`,
 # modes tc, hybrid and auto.  apply must say the leaves split super-packets and make them
-# tbf qdiscs; one bulk TCP upload (the guest's TSO on, so the TC path sees
+# tbf qdiscs, with an fq_codel under each where the kernel has one (fair
+# queueing within a class, after the split); one bulk TCP upload (the guest's TSO on, so the TC path sees
 # 64 KB super-packets) must reach 0.2x..1.05x the line rate under emulation
 # while the bulk class's leaf sends frames of at most two MTUs on average
 # (tbf's burst: what splitting means; unsplit, the guest's super-packets
@@ -46,6 +47,16 @@ avg_len() {
 		on && $1 == "Sent" { if ($4 > 0) print int($2 / $4); else print 0; exit }'
 }
 
+# does this kernel make an fq_codel? (asked here, apart from nascar-apply's
+# own probe, in a throwaway namespace)
+have_fq=0
+fqns=nscfq-$$
+if ip netns add "$fqns" 2>/dev/null; then
+	ip -n "$fqns" link set lo up 2>/dev/null
+	tc -n "$fqns" qdisc add dev lo root fq_codel 2>/dev/null && have_fq=1
+	ip netns del "$fqns" 2>/dev/null
+fi
+
 for mode in tc hybrid auto; do
 	cat >"$RIG_DIR/nic-$mode.nflow" <<-EOP
 	interface tap0 { role guest; mode $mode; allow-src $RIG_VM_IP4; }
@@ -63,6 +74,14 @@ for mode in tc hybrid auto; do
 	echo "$out" | grep -q "^eth0: Nascar's scheduler: at most 100 Mbit/s.*super-packets split"
 	check "nic-$mode: apply says eth0's leaves split super-packets" test $? -eq 0
 	check "nic-$mode: the bulk class's leaf is a tbf ($(leaf 100))" test "$(leaf 100)" = tbf
+	kid=$(rig_exec gw tc qdisc show dev eth0 | awk '$4 == "parent" && $5 == "4c01:1" { print $2 }')
+	if [ "$have_fq" = 1 ]; then
+		echo "$out" | grep -q "^eth0: .*fair queueing within a class (fq_codel), super-packets split (tbf)"
+		check "nic-$mode: apply says the split leaves queue fairly" test $? -eq 0
+		check "nic-$mode: ... and the tbf's child is fq_codel (${kid:-none})" test "$kid" = fq_codel
+	else
+		check "nic-$mode: no fq_codel here: the tbf keeps its own FIFO (${kid:-none})" test -z "$kid"
+	fi
 	bps=$(rig_iperf_tcp vm srv "$RIG_SRV_IP4" 5)
 	mb=$(awk -v b="${bps:-0}" 'BEGIN { printf "%.1f", b / 1e6 }')
 	# under emulation the guest's CPU, not the line, limits this (31-82

@@ -55,10 +55,14 @@ static void decide(void)
 	CHECK(strstr(sp.why, "100 Mbit/s") != NULL, "why: %s", sp.why);
 	CHECK(strstr(sp.why, "tbf, super-packets split") != NULL && !sp.fq, "why: %s", sp.why);
 
-	/* the kernel has fq_codel: virtual links get it, split NIC leaves not */
+	/* the kernel has fq_codel: virtual links get it as the leaf, split NIC
+	 * leaves under their tbf */
 	sched_fair_queueing_force(1);
 	sched_decide(&img, 1, 1, &sp);
-	CHECK(sp.split && !sp.fq, "a split leaf stays a tbf");
+	CHECK(sp.split && sp.fq &&
+		      strstr(sp.why, "fair queueing within a class (fq_codel), super-packets "
+				     "split (tbf)") != NULL,
+	      "split and fq: %s", sp.why);
 	sched_decide(&img, 0, 0, &sp);
 	CHECK(sp.fq && strstr(sp.why, "fair queueing within a class (fq_codel)") != NULL,
 	      "fq: %d %s", sp.fq, sp.why);
@@ -116,11 +120,27 @@ static void script(void)
 	/* with a line rate every leaf is a tbf that splits super-packets:
 	 * burst of two 1514-byte frames, queue of 100 ms at the rate (20 Mbit/s:
 	 * 250000 bytes) */
-	CHECK(has_line(buf,
-		       "parent 4e43:101 tbf rate 40000000bit burst 3028 limit 250000 mtu 1514"),
+	CHECK(has_line(buf, "parent 4e43:101 handle 4c02: tbf rate 40000000bit burst 3028 limit "
+			    "250000 mtu 1514"),
 	      "%s", buf);
-	CHECK(has_line(buf, "parent 4e43:2 tbf rate 200000000bit burst 3028 limit 1250000"), "%s",
-	      buf);
+	CHECK(has_line(buf, "parent 4e43:2 handle 4c00: tbf rate 200000000bit burst 3028 limit "
+			    "1250000"),
+	      "%s", buf);
+	CHECK(!has_line(buf, "fq_codel"), "no fq_codel on this kernel: %s", buf);
+	/* where the kernel has fq_codel it is the tbf's child: twice the byte
+	 * bound (a frame's true size), a target of two frames (5 ms floor) */
+	sched_fair_queueing_force(1);
+	sched_decide(&img, 1, 1, &sp);
+	CHECK(sched_script(&img, &sp, "eth0", 1500, 0, buf, sizeof(buf)) > 0, "script");
+	CHECK(has_line(buf, "parent 4e43:101 handle 4c02: tbf rate 40000000bit"), "%s", buf);
+	CHECK(has_line(buf, "qdisc replace dev eth0 parent 4c02:1 fq_codel limit 10240 "
+			    "memory_limit 500000 target 5000us interval 100000us\n"),
+	      "%s", buf);
+	CHECK(has_line(buf, "qdisc replace dev eth0 parent 4c00:1 fq_codel limit 10240 "
+			    "memory_limit 2500000 target 5000us"),
+	      "%s", buf);
+	sched_fair_queueing_force(0);
+	sched_decide(&img, 1, 1, &sp);
 
 	/* a line rate on a virtual link: FIFO leaves, bounded at the line rate */
 	sched_decide(&img, 1, 0, &sp);
