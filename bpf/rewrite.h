@@ -131,9 +131,9 @@ static __always_inline int xdp_fix_l4_csum(struct xdp_md *ctx, const struct nasc
 	fps = csum_fold64(ps);
 	if (*check != fps)
 		return 0;
-	return nascar_l4_csum(ctx, (__u32)(pk->l4 - data), pk->l4_len, check_off,
-			      fps | (pk->proto == IPPROTO_UDP && pk->family == NASCAR_FAM_V4 ? 0x10000
-											 : 0));
+	return nascar_l4_csum(
+		ctx, (__u32)(pk->l4 - data), pk->l4_len, check_off,
+		fps | (pk->proto == IPPROTO_UDP && pk->family == NASCAR_FAM_V4 ? 0x10000 : 0));
 }
 
 #endif /* NASCAR_BPF_REWRITE_H */

@@ -41,6 +41,7 @@
 #include "plan.h"
 #include "preflight.h"
 #include "rt.h"
+#include "qtree.h"
 #include "sched.h"
 #include "state.h"
 
@@ -155,28 +156,39 @@ static int same_policy_in_force(const struct rt_opts *o, const struct rt_bpf *b,
 	return 1;
 }
 
-static void save_root_text(const struct rt_opts *o, const char *dev, const struct sched_root *r)
+/* egress replace over a qdisc of the operator's: its text for people
+ * (qdisc-IF.before) and the tree itself for detach to make again
+ * (qdisc-IF.tree), or why it cannot (qdisc-IF.why), which apply says now
+ * rather than at detach. */
+static void save_root(const struct rt_opts *o, const char *dev, int ifindex,
+		      const struct sched_root *r)
 {
-	char path[PATH_MAX + 64], line[512];
+	char path[PATH_MAX + 64], why[256];
 	FILE *f;
+	int rc;
 
 	snprintf(path, sizeof(path), "%s/qdisc-%.*s.before", o->state_dir, IF_NAMESIZE, dev);
 	f = fopen(path, "we");
-	if (!f)
-		return;
-	fputs(r->text, f);
-	fclose(f);
-	/* and the tc line that makes it again, when there is one */
-	snprintf(path, sizeof(path), "%s/qdisc-%.*s.restore", o->state_dir, IF_NAMESIZE, dev);
-	if (sched_recreate(r->json, dev, line, sizeof(line)) < 0) {
+	if (f) {
+		fputs(r->text, f);
+		fclose(f);
+	}
+	snprintf(path, sizeof(path), "%s/qdisc-%.*s.tree", o->state_dir, IF_NAMESIZE, dev);
+	rc = qtree_save(ifindex, path, why, sizeof(why));
+	if (rc != 0)
+		unlink(path); /* an older apply's */
+	snprintf(path, sizeof(path), "%s/qdisc-%.*s.why", o->state_dir, IF_NAMESIZE, dev);
+	if (rc == 0) {
 		unlink(path);
 		return;
 	}
+	pr_warn("%s: egress replace: detach will not make the %s %s it replaces again (%s); its configuration is saved in %s/qdisc-%s.before",
+		dev, r->kind, r->handle, why, o->state_dir, dev);
 	f = fopen(path, "we");
-	if (!f)
-		return;
-	fputs(line, f);
-	fclose(f);
+	if (f) {
+		fprintf(f, "%s\n", why);
+		fclose(f);
+	}
 }
 
 /* ---- the transaction ----------------------------------------------------- */
@@ -494,7 +506,7 @@ static int install_sched(const struct rt_opts *o, struct apply_tx *t)
 			snprintf(s->sched_prev, sizeof(s->sched_prev), "%s/%s", root->kind,
 				 root->handle);
 			if (!root->is_default)
-				save_root_text(o, p->dev.name, root);
+				save_root(o, p->dev.name, p->dev.ifindex, root);
 		}
 		ret = sched_install(p->dev.name, script, err, sizeof(err));
 		if (!s->sched)

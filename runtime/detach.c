@@ -19,6 +19,7 @@
 #include "plan.h"
 #include "preflight.h"
 #include "rt.h"
+#include "qtree.h"
 #include "sched.h"
 #include "state.h"
 
@@ -80,33 +81,44 @@ int remove_tc(const char *pin_dir, struct st_iface *s)
 	return 0;
 }
 
-/* After egress replace: make the replaced root qdisc again from the tc line
- * apply saved (qdisc-IF.restore), or say why it is not. */
+/* After egress replace: make the replaced qdisc tree again from what apply
+ * saved (qdisc-IF.tree), or say why it is not (qdisc-IF.why). */
 static void put_back_replaced(const struct rt_opts *o, const struct st_iface *s)
 {
-	char path[PATH_MAX + 64], line[512] = "", err[512];
+	char tree[PATH_MAX + 64], path[PATH_MAX + 64], why[256] = "", err[512];
 	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/qdisc-%.*s.restore", o->state_dir, IF_NAMESIZE, s->name);
-	f = fopen(path, "re");
-	if (f) {
-		if (!fgets(line, sizeof(line), f))
-			line[0] = '\0';
-		fclose(f);
-	}
-	if (!line[0]) {
-		pr_warn("%s: the qdisc Nascar replaced (%s, egress replace) is not re-created (it has children, or settings tc does not print); the kernel's default is back; its configuration was saved in %s/qdisc-%s.before",
-			s->name, s->sched_prev, o->state_dir, s->name);
+	snprintf(tree, sizeof(tree), "%s/qdisc-%.*s.tree", o->state_dir, IF_NAMESIZE, s->name);
+	if (access(tree, F_OK) != 0) {
+		snprintf(path, sizeof(path), "%s/qdisc-%.*s.why", o->state_dir, IF_NAMESIZE,
+			 s->name);
+		f = fopen(path, "re");
+		if (f) {
+			if (!fgets(why, sizeof(why), f))
+				why[0] = '\0';
+			why[strcspn(why, "\n")] = '\0';
+			fclose(f);
+		}
+		pr_warn("%s: the qdisc Nascar replaced (%s, egress replace) is not re-created (%s); the kernel's default is back; its configuration was saved in %s/qdisc-%s.before",
+			s->name, s->sched_prev, why[0] ? why : "nothing was saved to make it from",
+			o->state_dir, s->name);
+		unlink(path);
 		return;
 	}
-	if (sched_install(s->name, line, err, sizeof(err)) < 0) {
+	if (qtree_restore(s->ifindex, tree, err, sizeof(err)) < 0) {
+		const char *del[] = {"qdisc", "del", "dev", s->name, "root", NULL};
+		char out[256];
+
+		/* half a tree is worse than the kernel's default */
+		sched_run_tc(del, NULL, out, sizeof(out));
 		pr_warn("%s: cannot put back the qdisc Nascar replaced (%s, egress replace): %s; the kernel's default is back; its configuration was saved in %s/qdisc-%s.before",
 			s->name, s->sched_prev, err, o->state_dir, s->name);
+		unlink(tree);
 		return;
 	}
 	pr_info("%s: the qdisc Nascar replaced (%s, egress replace) is back", s->name,
 		s->sched_prev);
-	unlink(path);
+	unlink(tree);
 	snprintf(path, sizeof(path), "%s/qdisc-%.*s.before", o->state_dir, IF_NAMESIZE, s->name);
 	unlink(path);
 }

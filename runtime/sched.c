@@ -110,10 +110,13 @@ void sched_decide(const struct nfc_image *img, size_t i, int real_link, struct s
 	sp->want = 1;
 	sp->split = sp->line_rate && real_link;
 	sp->fq = sched_fair_queueing();
-	within = sp->split && sp->fq ? "; fair queueing within a class (fq_codel), super-packets split (tbf)"
-		 : sp->split	     ? "; one queue a class (tbf, super-packets split; this kernel has no fq_codel)"
-		 : sp->fq	     ? "; fair queueing within a class (fq_codel)"
-				     : "; one FIFO a class (this kernel has no fq_codel)";
+	within =
+		sp->split && sp->fq
+			? "; fair queueing within a class (fq_codel), super-packets split (tbf)"
+		: sp->split
+			? "; one queue a class (tbf, super-packets split; this kernel has no fq_codel)"
+		: sp->fq ? "; fair queueing within a class (fq_codel)"
+			 : "; one FIFO a class (this kernel has no fq_codel)";
 	if (sp->line_rate) {
 		rate_text(r, sizeof(r), sp->line_rate);
 		snprintf(sp->why, sizeof(sp->why),
@@ -181,8 +184,9 @@ static unsigned int codel_target_us(__u64 rate, __u64 unit)
 /* The handle of the tbf leaf under class minor (0x4c00..0x4d00: apart
  * from NASCAR_SCHED_MAJOR and from the kernel's automatic 8000: on), so
  * that its child can be named. */
-#define SCHED_SPLIT_MAJOR(minor)                                                        \
-	(0x4c00U + ((minor) == NASCAR_SCHED_MINOR_DEFAULT ? 0 : (minor) - NASCAR_SCHED_MINOR_CLASS0 + 1))
+#define SCHED_SPLIT_MAJOR(minor) \
+	(0x4c00U +               \
+	 ((minor) == NASCAR_SCHED_MINOR_DEFAULT ? 0 : (minor)-NASCAR_SCHED_MINOR_CLASS0 + 1))
 
 /* The leaf under class minor: tbf splitting super-packets on a real link
  * with a line rate; else fq_codel where the kernel has it (fair between
@@ -204,8 +208,8 @@ static void leaf(struct sbuf *s, const char *dev, unsigned int minor, __u64 ceil
 
 		put(s,
 		    "qdisc replace dev %s parent %x:%x handle %x: tbf rate %llubit burst %u limit %llu mtu %u\n",
-		    dev, NASCAR_SCHED_MAJOR, minor, h, (unsigned long long)(2 * ceil * 8), 2 * frame,
-		    (unsigned long long)queue_limit(ceil), frame);
+		    dev, NASCAR_SCHED_MAJOR, minor, h, (unsigned long long)(2 * ceil * 8),
+		    2 * frame, (unsigned long long)queue_limit(ceil), frame);
 		if (fq)
 			put(s,
 			    "qdisc replace dev %s parent %x:1 fq_codel limit 10240 memory_limit %llu target %uus interval %uus\n",
@@ -435,146 +439,7 @@ int sched_root(const char *dev, struct sched_root *r, char *err, size_t errlen)
 	}
 	if (r->ours)
 		r->is_default = 0;
-	if (!r->ours && !r->is_default) {
-		const char *jargs[] = {"-j", "qdisc", "show", "dev", dev, NULL};
-
-		if (sched_run_tc(jargs, NULL, r->json, sizeof(r->json)) != 0)
-			r->json[0] = '\0';
-	}
 	return 0;
-}
-
-/* ---- putting back a replaced qdisc ------------------------------------- */
-
-/* The value of "key" in a flat JSON object text (no nesting looked into):
- * numbers and true/false into *num, strings into str.  0, or -1 if absent. */
-static int json_get(const char *obj, size_t objlen, const char *key, unsigned long long *num,
-		    char *str, size_t strlen_)
-{
-	char pat[48];
-	const char *p = obj, *end = obj + objlen;
-	size_t pl;
-
-	snprintf(pat, sizeof(pat), "\"%s\":", key);
-	pl = strlen(pat);
-	for (; p + pl <= end; p++) {
-		if (memcmp(p, pat, pl) != 0)
-			continue;
-		p += pl;
-		if (*p == '"') {
-			const char *q = memchr(p + 1, '"', (size_t)(end - p - 1));
-
-			if (!q || !str)
-				return -1;
-			snprintf(str, strlen_, "%.*s", (int)(q - p - 1), p + 1);
-			return 0;
-		}
-		if (!num)
-			return -1;
-		if (!strncmp(p, "true", 4))
-			*num = 1;
-		else if (!strncmp(p, "false", 5))
-			*num = 0;
-		else if (*p >= '0' && *p <= '9')
-			*num = strtoull(p, NULL, 10);
-		else
-			return -1;
-		return 0;
-	}
-	return -1;
-}
-
-/* How to make each kind again from its `tc -j` options: the options in the
- * order tc takes them, and their units.  Kinds not here (classful ones,
- * and those whose JSON leaves out settings, as tbf's peakrate) are not
- * re-created. */
-struct opt_map {
-	const char *json, *tc, *unit; /* unit: "" count, "bit" rate*8, "us", "bool" */
-};
-static const struct {
-	const char *kind;
-	struct opt_map opt[10];
-} recreatable[] = {
-	{"pfifo", {{"limit", "limit", ""}}},
-	{"bfifo", {{"limit", "limit", ""}}},
-	{"tbf", {{"rate", "rate", "bit"}, {"burst", "burst", ""}, {"lat", "latency", "us"}}},
-	{"fq_codel",
-	 {{"limit", "limit", ""},
-	  {"flows", "flows", ""},
-	  {"quantum", "quantum", ""},
-	  {"target", "target", "us"},
-	  {"interval", "interval", "us"},
-	  {"memory_limit", "memory_limit", ""},
-	  {"ecn", "ecn", "bool"},
-	  {"drop_batch", "drop_batch", ""}}},
-};
-
-int sched_recreate(const char *json, const char *dev, char *line, size_t len)
-{
-	char kind[32] = "", handle[16] = "";
-	unsigned long long v;
-	const char *o, *oe;
-	size_t k, nobj = 0;
-	struct sbuf sb = {.p = line, .len = len};
-
-	if (len)
-		line[0] = '\0';
-	/* one qdisc besides clsact/ingress, at the root, with flat options */
-	for (const char *p = json; (p = strstr(p, "\"kind\":\"")) != NULL; p++)
-		if (strncmp(p + 8, "clsact\"", 7) && strncmp(p + 8, "ingress\"", 8))
-			nobj++;
-	if (nobj != 1 || !strstr(json, "\"root\":true"))
-		return -ENOTSUP;
-	for (const char *p = json; (p = strstr(p, "\"kind\":\"")) != NULL; p++)
-		if (strncmp(p + 8, "clsact\"", 7) && strncmp(p + 8, "ingress\"", 8)) {
-			json = p;
-			break;
-		}
-	if (json_get(json, strlen(json), "kind", NULL, kind, sizeof(kind)) < 0 ||
-	    json_get(json, strlen(json), "handle", NULL, handle, sizeof(handle)) < 0)
-		return -ENOTSUP;
-	o = strstr(json, "\"options\":{");
-	if (!o)
-		return -ENOTSUP;
-	o += strlen("\"options\":{");
-	oe = strchr(o, '}');
-	if (!oe || memchr(o, '{', (size_t)(oe - o)) || memchr(o, '[', (size_t)(oe - o)))
-		return -ENOTSUP;
-	for (k = 0; k < sizeof(recreatable) / sizeof(recreatable[0]); k++)
-		if (!strcmp(recreatable[k].kind, kind))
-			break;
-	if (k == sizeof(recreatable) / sizeof(recreatable[0]))
-		return -ENOTSUP;
-	/* every option tc printed must be one we carry over */
-	for (const char *p = o; p < oe && (p = memchr(p, '"', (size_t)(oe - p))) != NULL;) {
-		const char *q = memchr(p + 1, '"', (size_t)(oe - p - 1));
-		int known = 0;
-
-		if (!q)
-			return -ENOTSUP;
-		for (const struct opt_map *m = recreatable[k].opt; m->json; m++)
-			if (strlen(m->json) == (size_t)(q - p - 1) &&
-			    !memcmp(m->json, p + 1, (size_t)(q - p - 1)))
-				known = 1;
-		if (!known)
-			return -ENOTSUP;
-		p = strchr(q, ',');
-		if (!p || p > oe)
-			break;
-	}
-	put(&sb, "qdisc replace dev %s root handle %s %s", dev, handle, kind);
-	for (const struct opt_map *m = recreatable[k].opt; m->json; m++) {
-		if (json_get(o, (size_t)(oe - o), m->json, &v, NULL, 0) < 0)
-			continue;
-		if (!strcmp(m->unit, "bool"))
-			put(&sb, " %s%s", v ? "" : "no", m->tc);
-		else if (!strcmp(m->unit, "bit"))
-			put(&sb, " %s %llubit", m->tc, v * 8);
-		else
-			put(&sb, " %s %llu%s", m->tc, v, m->unit);
-	}
-	put(&sb, "\n");
-	return sb.over ? -ENOSPC : 0;
 }
 
 int sched_install(const char *dev, const char *script, char *err, size_t errlen)

@@ -73,15 +73,10 @@ struct sched_root {
 	int ours;	 /* our HTB */
 	int is_default;	 /* a kernel default: handle 0: here and on every child */
 	char text[2048]; /* tc's lines, for the state directory */
-	char json[2048]; /* tc -j's, when it is neither ours nor a default */
 };
 int sched_root(const char *dev, struct sched_root *r, char *err, size_t errlen);
 
 int sched_install(const char *dev, const char *script, char *err, size_t errlen);
-/* The tc batch line that makes again the root qdisc `tc -j qdisc show dev`
- * described (kind, handle, options), or -ENOTSUP when it cannot be made
- * exactly from that (children, a kind or an option not known here). */
-int sched_recreate(const char *json, const char *dev, char *line, size_t len);
 /* Our HTB off dev (the kernel puts its default back); not ours: nothing. */
 int sched_remove(const char *dev, char *err, size_t errlen);
 

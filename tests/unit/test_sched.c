@@ -188,63 +188,9 @@ static void script(void)
 	CHECK(!has_line(buf, "root handle") && has_line(buf, "classid 4e43:101 htb"), "%s", buf);
 }
 
-/* what `tc -j qdisc show` printed, back to the tc line that makes it */
-static void recreate(void)
-{
-	char line[512];
-
-	CHECK(sched_recreate("[{\"kind\":\"tbf\",\"handle\":\"1:\",\"root\":true,\"refcnt\":2,"
-			     "\"options\":{\"rate\":125000000,\"burst\":65536,\"lat\":8388}},"
-			     "{\"kind\":\"clsact\",\"handle\":\"ffff:\",\"parent\":\"ffff:fff1\","
-			     "\"options\":{}}]",
-			     "eth0", line, sizeof(line)) == 0,
-	      "tbf");
-	CHECK(!strcmp(line, "qdisc replace dev eth0 root handle 1: tbf rate 1000000000bit burst "
-			    "65536 latency 8388us\n"),
-	      "%s", line);
-	CHECK(sched_recreate("[{\"kind\":\"fq_codel\",\"handle\":\"8001:\",\"root\":true,"
-			     "\"refcnt\":2,\"options\":{\"limit\":10240,\"flows\":1024,"
-			     "\"quantum\":1514,\"target\":4999,\"interval\":99999,"
-			     "\"memory_limit\":33554432,\"ecn\":false,\"drop_batch\":64}}]",
-			     "eth0", line, sizeof(line)) == 0,
-	      "fq_codel");
-	CHECK(!strcmp(line, "qdisc replace dev eth0 root handle 8001: fq_codel limit 10240 flows "
-			    "1024 quantum 1514 target 4999us interval 99999us memory_limit "
-			    "33554432 noecn drop_batch 64\n"),
-	      "%s", line);
-	CHECK(sched_recreate("[{\"kind\":\"pfifo\",\"handle\":\"8001:\",\"root\":true,"
-			     "\"refcnt\":2,\"options\":{\"limit\":500}}]",
-			     "tap0", line, sizeof(line)) == 0 &&
-		      !strcmp(line, "qdisc replace dev tap0 root handle 8001: pfifo limit 500\n"),
-	      "%s", line);
-	/* not exactly re-creatable: refused, no line */
-	CHECK(sched_recreate("[{\"kind\":\"tbf\",\"handle\":\"1:\",\"root\":true,"
-			     "\"options\":{\"rate\":125000,\"burst\":3000,\"minburst\":1600,"
-			     "\"lat\":216000}}]",
-			     "eth0", line, sizeof(line)) == -ENOTSUP &&
-		      !line[0],
-	      "tbf with a peak rate (tc -j leaves the peak rate out)");
-	CHECK(sched_recreate("[{\"kind\":\"htb\",\"handle\":\"1:\",\"root\":true,"
-			     "\"options\":{\"r2q\":10,\"default\":\"0x10\"}}]",
-			     "eth0", line, sizeof(line)) == -ENOTSUP,
-	      "htb (classful)");
-	CHECK(sched_recreate("[{\"kind\":\"tbf\",\"handle\":\"1:\",\"root\":true,"
-			     "\"options\":{\"rate\":125000,\"burst\":3000,\"lat\":1000}},"
-			     "{\"kind\":\"pfifo\",\"handle\":\"10:\",\"parent\":\"1:1\","
-			     "\"options\":{\"limit\":5}}]",
-			     "eth0", line, sizeof(line)) == -ENOTSUP,
-	      "a root with a child of its own");
-	CHECK(sched_recreate("", "eth0", line, sizeof(line)) == -ENOTSUP, "no JSON");
-	CHECK(sched_recreate("[{\"kind\":\"pfifo\",\"handle\":\"8001:\",\"root\":true,"
-			     "\"options\":{\"limit\":500}}]",
-			     "tap0", line, 16) == -ENOSPC,
-	      "a short buffer");
-}
-
 int main(void)
 {
 	TEST(decide);
-	TEST(recreate);
 	TEST(script);
 	return TEST_EXIT();
 }
