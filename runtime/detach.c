@@ -83,25 +83,19 @@ int remove_tc(const char *pin_dir, struct st_iface *s)
 
 /* After egress replace: make the replaced qdisc tree again from what apply
  * saved (qdisc-IF.tree), or say why it is not (qdisc-IF.why). */
+static void read_why(const struct rt_opts *o, const struct st_iface *s, char *why, size_t len);
+
 static void put_back_replaced(const struct rt_opts *o, const struct st_iface *s)
 {
-	char tree[PATH_MAX + 64], path[PATH_MAX + 64], why[256] = "", err[512];
-	FILE *f;
+	char tree[PATH_MAX + 64], path[PATH_MAX + 64], why[256], err[512];
 
 	snprintf(tree, sizeof(tree), "%s/qdisc-%.*s.tree", o->state_dir, IF_NAMESIZE, s->name);
 	if (access(tree, F_OK) != 0) {
+		read_why(o, s, why, sizeof(why));
+		pr_warn("%s: the qdisc Nascar replaced (%s, egress replace) is not re-created (%s); the kernel's default is back; its configuration was saved in %s/qdisc-%s.before",
+			s->name, s->sched_prev, why, o->state_dir, s->name);
 		snprintf(path, sizeof(path), "%s/qdisc-%.*s.why", o->state_dir, IF_NAMESIZE,
 			 s->name);
-		f = fopen(path, "re");
-		if (f) {
-			if (!fgets(why, sizeof(why), f))
-				why[0] = '\0';
-			why[strcspn(why, "\n")] = '\0';
-			fclose(f);
-		}
-		pr_warn("%s: the qdisc Nascar replaced (%s, egress replace) is not re-created (%s); the kernel's default is back; its configuration was saved in %s/qdisc-%s.before",
-			s->name, s->sched_prev, why[0] ? why : "nothing was saved to make it from",
-			o->state_dir, s->name);
 		unlink(path);
 		return;
 	}
@@ -121,6 +115,32 @@ static void put_back_replaced(const struct rt_opts *o, const struct st_iface *s)
 	unlink(tree);
 	snprintf(path, sizeof(path), "%s/qdisc-%.*s.before", o->state_dir, IF_NAMESIZE, s->name);
 	unlink(path);
+}
+
+/* Whether apply kept the tree it replaced on s (qdisc-IF.tree). */
+static int tree_saved(const struct rt_opts *o, const struct st_iface *s)
+{
+	char path[PATH_MAX + 64];
+
+	snprintf(path, sizeof(path), "%s/qdisc-%.*s.tree", o->state_dir, IF_NAMESIZE, s->name);
+	return access(path, F_OK) == 0;
+}
+
+/* Why apply could not keep the tree (qdisc-IF.why). */
+static void read_why(const struct rt_opts *o, const struct st_iface *s, char *why, size_t len)
+{
+	char path[PATH_MAX + 64];
+	FILE *f;
+
+	snprintf(why, len, "nothing was saved to make it from");
+	snprintf(path, sizeof(path), "%s/qdisc-%.*s.why", o->state_dir, IF_NAMESIZE, s->name);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	if (!fgets(why, (int)len, f))
+		snprintf(why, len, "nothing was saved to make it from");
+	why[strcspn(why, "\n")] = '\0';
+	fclose(f);
 }
 
 /* Whether our scheduler took the place of a root qdisc that removing it
@@ -213,7 +233,13 @@ static int dry_run_detach(const struct rt_opts *o, const struct rt_state *st, in
 		if (l.tc)
 			pr_info("would detach %s's TC program (tc %s, prog id %u)", s->name,
 				plan_tc_name(l.tc), l.tc_prog);
-		if (s->sched && same)
+		if (s->sched && same && replaced_a_qdisc(s) && !tree_saved(o, s)) {
+			char why[256];
+
+			read_why(o, s, why, sizeof(why));
+			pr_info("would remove Nascar's scheduler on %s and leave the kernel's default: the qdisc it replaced (%s) cannot be made again (%s)",
+				s->name, s->sched_prev, why);
+		} else if (s->sched && same)
 			pr_info("would remove Nascar's scheduler on %s%s%s%s", s->name,
 				replaced_a_qdisc(s) ? " and put back the qdisc it replaced (" : "",
 				replaced_a_qdisc(s) ? s->sched_prev : "",

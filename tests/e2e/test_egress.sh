@@ -148,6 +148,9 @@ out=$(na "$RIG_DIR/replace.nfc" 2>&1)
 check "egress replace over a filtered htb: applied (exit $?)" test $? -eq 0
 echo "$out" | grep -q "eth0: egress replace: detach will not make the htb 7: it replaces again (it has filters"
 check "egress replace over a filtered htb: ... apply warns that detach will not make it again" test $? -eq 0
+out=$(na --dry-run detach 2>&1)
+echo "$out" | grep -q "^would remove Nascar's scheduler on eth0 and leave the kernel's default: the qdisc it replaced (htb/7:) cannot be made again (it has filters"
+check "egress replace over a filtered htb: ... detach --dry-run says it would leave the kernel's default, and why" test $? -eq 0
 out=$(na detach 2>&1)
 check "egress replace over a filtered htb: detach (exit $?)" test $? -eq 0
 echo "$out" | grep -q "eth0: the qdisc Nascar replaced (htb/7:, egress replace) is not re-created (it has filters" &&
