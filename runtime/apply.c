@@ -319,6 +319,11 @@ static int load_maps(const struct rt_opts *o, struct apply_tx *t)
 	if (read_active(&t->b, &t->ns, &t->cfg) < 0) {
 		pr_err("cannot read %s under %s (%s); run 'nascar-apply detach' and apply again",
 		       NASCAR_MAP_STATE, o->pin_dir, strerror(errno));
+		if (t->fresh) { /* pinned just now: take them back */
+			load_close(&t->b);
+			load_unpin_all(o->pin_dir);
+			state_remove(o->state_dir);
+		}
 		return -1;
 	}
 	if (!t->st.valid) {
@@ -732,7 +737,7 @@ int cmd_apply(struct rt_opts *o, const char *file)
 		goto out;
 	}
 	if (save_nfc(o, t) < 0)
-		goto out;
+		goto undo; /* nothing added yet: a first apply's pins go */
 
 	/* 3. What the new policy needs, added while the old one is in force. */
 	if (add_devmap(t) < 0 || attach_hooks(o, t) < 0 || install_sched(o, t) < 0 ||

@@ -11,6 +11,8 @@
 #  - with a policy in force: exit 1, that policy is still in force (same
 #    generation, same state file, same links), traffic still passes, the
 #    root qdiscs are as they were;
+#  - a first apply whose copy of the policy into the state directory
+#    fails (after the maps are pinned): exit 1, no pins left;
 #  - the same policy then applies with the real tc, and detach leaves no
 #    trace.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
@@ -63,6 +65,17 @@ echo "$out" | grep -q "tap0: tc (tc tcx)"
 check "rollback: ... after the hooks were attached" test $? -eq 0
 assert_clean "rollback: ... and nothing is left"
 check "rollback: ... the root qdiscs as they were ($(roots | tr '\n' ' '))" test "$(roots)" = "$roots0"
+
+# the copy of the policy into the state directory fails (its place is a
+# directory) after the maps were pinned: the pins go too
+mkdir -p "$STATE/applied-0.nfc"
+out=$(na "$RIG_DIR/plain.nfc" 2>&1)
+check "rollback: first apply, the policy cannot be copied to the state (exit $?)" test $? -eq 1
+echo "$out" | grep -q "cannot copy .* to $STATE/applied-0.nfc"
+check "rollback: ... the error names the state file" test $? -eq 0
+check "rollback: ... no pins left ($(ls "$PIN" 2>/dev/null | tr '\n' ' '))" test -z "$(ls "$PIN" 2>/dev/null)"
+rmdir "$STATE/applied-0.nfc"
+assert_clean "rollback: ... and nothing is left"
 
 out=$(na "$RIG_DIR/plain.nfc" 2>&1)
 check "rollback: a policy without a scheduler applies (exit $?)" test $? -eq 0
