@@ -10,8 +10,8 @@ def ord($l; $v): ($l | index($v)) // 99;
 def ratio(a; b): if a == null or b == null or b == 0 then null else a / b end;
 def x: if . == null then "-" else (r2 + "x") end;
 def pct: if . == null then "-" else (r1 + " %") end;
-def refof(m; hook): if m == "nascar-xdp" or m == "nascar-hybrid" then "ref-native"
-	elif m == "nascar-xdpgeneric" then "ref-generic" elif m == "nascar-tc" then "ref-tc"
+def refof(m; hook): if m == "nascar-xdp" or m == "nascar-xdp-nol1" or m == "nascar-hybrid" then "ref-native"
+	elif m == "nascar-xdpgeneric" then "ref-generic" elif m == "nascar-tc" or m == "nascar-tc-nol1" then "ref-tc"
 	elif m == "nascar-auto" then (if (hook // "") | test("xdp=native") then "ref-native"
 		elif (hook // "") | test("xdp=generic") then "ref-generic" else "ref-tc" end)
 	else null end;
@@ -58,7 +58,7 @@ def find(m; f; c): ($agg | map(select(.mode == m and .flows == f and .csum == c)
 	"| mode | hook on tap0 | written/s | delivered/s (min..max) | loss | bad csum | host ns/pkt | gen ns/frame | x baseline | x bare router (same hook) |",
 	"|---|---|---|---|---|---|---|---|---|---|",
 	( $agg | map(select(.flows == $f and .csum == $c)) |
-	  sort_by(ord(["baseline","norules","nascar-xdp","nascar-xdpgeneric","nascar-tc","nascar-hybrid","nascar-auto","ref-native","ref-generic","ref-tc","limit"]; .mode)) as $rows |
+	  sort_by(ord(["baseline","norules","nascar-xdp","nascar-xdp-nol1","nascar-xdpgeneric","nascar-tc","nascar-tc-nol1","nascar-hybrid","nascar-auto","ref-native","ref-generic","ref-tc","limit"]; .mode)) as $rows |
 	  $rows[] | . as $r |
 	  (refof($r.mode; $r.hook)) as $ref |
 	  (if $ref then find($ref; $f; $c).dps else null end) as $refd |

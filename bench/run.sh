@@ -44,8 +44,11 @@ else
 	TCP_MODES="baseline norules tc hybrid auto"
 	QOS_SECS=10 PROG_REPEAT=1000000 SHAPE_SECS=8 SHAPE_REPS=3
 fi
-PPS_MODES="baseline norules nascar-xdp nascar-xdpgeneric nascar-tc nascar-hybrid nascar-auto \
-ref-native ref-generic ref-tc limit"
+# nascar-*-nol1: the same hook with the per-CPU first level of the flow
+# cache switched off (NASCAR_BENCH_DEBUG, runtime/load.c): what it buys, in
+# the same run.  PPS_MODES from the environment picks a subset (A/B runs).
+PPS_MODES=${PPS_MODES:-"baseline norules nascar-xdp nascar-xdp-nol1 nascar-xdpgeneric nascar-tc \
+nascar-tc-nol1 nascar-hybrid nascar-auto ref-native ref-generic ref-tc limit"}
 PPS_CSUMS="complete partial"
 GEN_CPU=1            # the VMM thread (generator / forwarder) runs here
 OTHER_CPU=0          # guest-side and server-side user processes
@@ -155,6 +158,8 @@ mode_on() { # mode_on MODE: set up gw for MODE (rules stay installed unless noru
 	# mode xdp on a tap with the guest's TSO on is refused (its TCP would
 	# split between XDP and the kernel's NAT); the pps rows send UDP only
 	nascar-xdp) nascar_on xdp --unsafe-mode ;;
+	nascar-xdp-nol1) NASCAR_BENCH_DEBUG=4 nascar_on xdp --unsafe-mode ;;
+	nascar-tc-nol1) NASCAR_BENCH_DEBUG=4 nascar_on tc ;;
 	nascar-xdpgeneric) nascar_generic ;;
 	nascar-tc) nascar_on tc ;;
 	nascar-hybrid) nascar_on hybrid ;;

@@ -46,6 +46,7 @@
 #include "police.h"
 #include "route.h"
 #include "rewrite.h"
+#include "flowcache.h"
 
 /* What the decision knows of the hook a packet came in on. */
 struct nascar_hook {
@@ -178,6 +179,7 @@ static __always_inline int nascar_run(void *ctx, const int xdp)
 	struct nascar_hook h;
 	struct nascar_pkt pk;
 	struct nascar_flow_val *f, *cv;
+	struct nascar_l1_ent *l1 = 0;
 	struct bpf_fib_lookup fib;
 	void *data, *data_end;
 	__u32 zero = 0, rule, meta_rule = NASCAR_NO_RULE;
@@ -257,8 +259,18 @@ static __always_inline int nascar_run(void *ctx, const int xdp)
 	pk.key.ifindex = h.ifindex;
 
 	cv = 0;
-	if (r == NP_OK && !(nascar_debug & NASCAR_DBG_NO_CACHE))
-		cv = bpf_map_lookup_elem(&nascar_flows, &pk.key);
+	if (r == NP_OK && !(nascar_debug & NASCAR_DBG_NO_CACHE)) {
+		if (!(nascar_debug & NASCAR_DBG_NO_L1))
+			l1 = nascar_l1_bucket(&pk.key);
+		cv = nascar_l1_get(l1, &pk.key, h.gen);
+		if (!cv) {
+			cv = bpf_map_lookup_elem(&nascar_flows, &pk.key);
+			if (cv && cv->generation == h.gen && l1) {
+				nascar_l1_put(l1, &pk.key, cv);
+				cv = &l1->val;
+			}
+		}
+	}
 	if (cv && cv->generation == h.gen) {
 		/* A hit acts on the entry in place (no copy); only a route
 		 * refresh builds a new decision in scratch and stores it. */
@@ -276,6 +288,7 @@ static __always_inline int nascar_run(void *ctx, const int xdp)
 			f->fib_ns = now;
 			have_nh = 1;
 			bpf_map_update_elem(&nascar_flows, &pk.key, f, BPF_ANY);
+			nascar_l1_put(l1, &pk.key, f);
 		}
 		rule = f->rule;
 	} else {
@@ -338,6 +351,7 @@ static __always_inline int nascar_run(void *ctx, const int xdp)
 			f->stack_reason = NASCAR_SR_RULE;
 		}
 		bpf_map_update_elem(&nascar_flows, &pk.key, f, BPF_ANY);
+		nascar_l1_put(l1, &pk.key, f);
 	}
 
 	/* ---- act ---- */

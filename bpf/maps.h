@@ -59,4 +59,23 @@ struct {
 	__type(value, struct nascar_ifcache_val);
 } nascar_ifcache SEC(".maps");
 
+/* Private to the programs: per CPU, a direct-mapped copy of the flow
+ * cache entries last used on that CPU (bpf/flowcache.h), in front of
+ * nascar_flows.  An entry carries its whole key and the generation, so a
+ * stale or colliding bucket is a miss that falls through to nascar_flows. */
+#define NASCAR_L1_BITS 12
+#define NASCAR_L1_ENTRIES (1u << NASCAR_L1_BITS)
+struct nascar_l1_ent {
+	struct nascar_flow_key key;
+	__u32 pad0;
+	struct nascar_flow_val val;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, NASCAR_L1_ENTRIES);
+	__type(key, __u32);
+	__type(value, struct nascar_l1_ent);
+} nascar_l1 SEC(".maps");
+
 #endif /* NASCAR_BPF_MAPS_H */

@@ -424,6 +424,7 @@ _Static_assert(sizeof(struct nascar_meta) == 8, "nascar_meta size");
 enum nascar_dbg {
 	NASCAR_DBG_NO_CACHE = 0x01, /* never reuse a flow-cache entry */
 	NASCAR_DBG_NO_COUNT = 0x02, /* no counter updates (bench: their cost) */
+	NASCAR_DBG_NO_L1 = 0x04,    /* no per-CPU cache: nascar_flows every packet */
 };
 
 /* ---- Map indexes ------------------------------------------------------- */

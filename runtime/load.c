@@ -134,6 +134,7 @@ int load_object(struct rt_bpf *b, const char *pin_dir, const char *obj_path, cha
 	int pfd[2] = {-1, -1};
 	struct bpf_map *map;
 	char path[PATH_MAX];
+	const char *dbg;
 
 	/* Pinned programs in place: reuse them, load only the maps. */
 	for (int i = 0; i < 2; i++) {
@@ -160,6 +161,11 @@ int load_object(struct rt_bpf *b, const char *pin_dir, const char *obj_path, cha
 			return nfc_fail(err, errlen, -errno, "cannot open the BPF object: %s",
 					strerror(errno));
 		b->obj = b->skel->obj;
+		/* bench only (bench/run.sh A/B rows): NASCAR_DBG_* bits, which
+		 * switch off parts of the hit path (nascar_abi.h) */
+		dbg = getenv("NASCAR_BENCH_DEBUG");
+		if (dbg && *dbg)
+			b->skel->rodata->nascar_debug = (__u32)strtoul(dbg, NULL, 0);
 	}
 	bpf_object__for_each_map(map, b->obj)
 	{
