@@ -46,8 +46,8 @@ static __always_inline int nascar_l1_key_eq(const struct nascar_flow_key *a,
 {
 	const __u64 *x = (const __u64 *)a, *y = (const __u64 *)b;
 
-	return !((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3]) |
-		 (x[4] ^ y[4]) | (__u64)(((const __u32 *)a)[10] ^ ((const __u32 *)b)[10]));
+	return !((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3]) | (x[4] ^ y[4]) |
+		 (__u64)(((const __u32 *)a)[10] ^ ((const __u32 *)b)[10]));
 }
 
 /* This CPU's bucket for key (never NULL in practice; the verifier wants
@@ -60,9 +60,8 @@ static __always_inline struct nascar_l1_ent *nascar_l1_bucket(const struct nasca
 }
 
 /* The bucket's decision for key under generation gen, or NULL. */
-static __always_inline struct nascar_flow_val *nascar_l1_get(struct nascar_l1_ent *b,
-							     const struct nascar_flow_key *key,
-							     __u32 gen)
+static __always_inline struct nascar_flow_val *
+nascar_l1_get(struct nascar_l1_ent *b, const struct nascar_flow_key *key, __u32 gen)
 {
 	if (b && b->val.generation == gen && nascar_l1_key_eq(&b->key, key))
 		return &b->val;
