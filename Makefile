@@ -43,7 +43,8 @@ GEN_CFLAGS := $(BASE_CFLAGS) -Wall -Werror -Wno-unused-function -Wno-sign-compar
 LDFLAGS += $(SAN_FLAGS)
 
 LIBBPF_CFLAGS := $(shell pkg-config --cflags libbpf 2>/dev/null)
-LIBBPF_LIBS := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz)
+# zlib: runtime/probe.c reads /proc/config.gz (libbpf-dev depends on zlib1g-dev)
+LIBBPF_LIBS := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf -lelf) -lz
 
 ARCH_INC := -I/usr/include/$(shell $(CC) -dumpmachine)
 BPF_CFLAGS := -target bpf -O2 -g -Wall -Wextra -Werror -Wshadow -Wimplicit-fallthrough \

@@ -48,6 +48,10 @@
 #include "rewrite.h"
 #include "flowcache.h"
 
+/* A cached route's lifetime in jiffies (NASCAR_FIB_TTL_JIFFIES), set by
+ * the loader from the kernel's HZ. */
+const volatile __u32 nascar_fib_ttl_jiffies = NASCAR_FIB_TTL_JIFFIES_UNKNOWN;
+
 /* What the decision knows of the hook a packet came in on. */
 struct nascar_hook {
 	__u64 len;     /* of the packet (skb->len on TC, GSO included) */
@@ -183,8 +187,7 @@ static __always_inline int nascar_run(void *ctx, const int xdp)
 	struct bpf_fib_lookup fib;
 	void *data, *data_end;
 	__u32 zero = 0, rule, meta_rule = NASCAR_NO_RULE;
-	__u32 k0;
-	__u64 now;
+	__u32 k0, now_j;
 	int r, have_nh = 0;
 
 	if (xdp) {
@@ -232,6 +235,8 @@ static __always_inline int nascar_run(void *ctx, const int xdp)
 	h.ifid = ic->ifc.id & (NASCAR_MAX_IFACES - 1);
 	h.iflags = ic->ifc.flags;
 	h.role = ic->ifc.role;
+	if (nascar_debug & NASCAR_DBG_STOP_IFACE)
+		return RET_PASS(xdp);
 
 	/* The tag was taken off into the skb (on receive, before TC): a frame
 	 * of a VLAN, not an untagged frame of this interface.  Tags still in
@@ -257,6 +262,8 @@ static __always_inline int nascar_run(void *ctx, const int xdp)
 	if (r == NP_OTHER || r == NP_ND)
 		return to_stack(ctx, xdp, &h, NASCAR_NO_RULE, NASCAR_NO_CLASS);
 	pk.key.ifindex = h.ifindex;
+	if (nascar_debug & NASCAR_DBG_STOP_PARSE)
+		return RET_PASS(xdp);
 
 	cv = 0;
 	if (r == NP_OK && !(nascar_debug & NASCAR_DBG_NO_CACHE)) {
@@ -271,13 +278,16 @@ static __always_inline int nascar_run(void *ctx, const int xdp)
 			}
 		}
 	}
+	if ((nascar_debug & NASCAR_DBG_STOP_LOOKUP) && cv && cv->generation == h.gen)
+		return RET_PASS(xdp);
 	if (cv && cv->generation == h.gen) {
 		/* A hit acts on the entry in place (no copy); only a route
 		 * refresh builds a new decision in scratch and stores it. */
 		f = cv;
-		if ((f->verdict == NASCAR_V_FORWARD ||
+		if (!(nascar_debug & NASCAR_DBG_NO_CLOCK) &&
+		    (f->verdict == NASCAR_V_FORWARD ||
 		     (f->verdict == NASCAR_V_STACK && f->stack_reason != NASCAR_SR_RULE)) &&
-		    (now = bpf_ktime_get_coarse_ns()) - f->fib_ns > NASCAR_FIB_TTL_NS) {
+		    (now_j = (__u32)bpf_jiffies64()) - f->fib_jiffies > nascar_fib_ttl_jiffies) {
 			f = bpf_map_lookup_elem(&nascar_scratch, &zero);
 			if (!f)
 				return RET_PASS(xdp);
@@ -285,7 +295,8 @@ static __always_inline int nascar_run(void *ctx, const int xdp)
 			/* too big for XDP: hand on, route again next time */
 			if (route_flow(ctx, xdp, &h, &pk, 1, f, &fib) != ROUTE_OK)
 				return hand_on(ctx, xdp, &h, f->rule, f->class_id);
-			f->fib_ns = now;
+			f->fib_jiffies = now_j;
+			f->fib_ns = bpf_ktime_get_coarse_ns();
 			have_nh = 1;
 			bpf_map_update_elem(&nascar_flows, &pk.key, f, BPF_ANY);
 			nascar_l1_put(l1, &pk.key, f);
@@ -345,6 +356,7 @@ static __always_inline int nascar_run(void *ctx, const int xdp)
 			if (route_flow(ctx, xdp, &h, &pk, 0, f, &fib) != ROUTE_OK)
 				return hand_on(ctx, xdp, &h, rule, f->class_id);
 			have_nh = 1;
+			f->fib_jiffies = (__u32)bpf_jiffies64();
 			f->fib_ns = bpf_ktime_get_coarse_ns();
 		} else {
 			f->verdict = NASCAR_V_STACK;

@@ -326,14 +326,22 @@ struct nascar_flow_val {
 	__u32 ifindex;	    /* egress */
 	__u8 dmac[6];
 	__u8 smac[6];
-	__u32 pad0;
-	__u64 fib_ns; /* when the route was last looked up */
+	__u32 fib_jiffies; /* when the route was last looked up, in jiffies */
+	__u64 fib_ns;	   /* the same, in ns (CLOCK_MONOTONIC, coarse) */
 };
 _Static_assert(sizeof(struct nascar_flow_val) == 48, "nascar_flow_val size");
 
 /* A cached route is looked up again after this long, so route and
  * neighbour changes take effect within it (no daemon needed). */
 #define NASCAR_FIB_TTL_NS 250000000ULL
+/* The hit path reads the clock as jiffies (an inlined load, where
+ * bpf_ktime_get_coarse_ns is a helper call) against a TTL in jiffies the
+ * loader sets from the kernel's HZ; when HZ cannot be read, the TTL is
+ * NASCAR_FIB_TTL_JIFFIES_UNKNOWN jiffies: 250 ms at HZ 100, 25 ms at HZ
+ * 1000, never longer than NASCAR_FIB_TTL_NS. */
+#define NASCAR_FIB_TTL_JIFFIES_UNKNOWN 25
+#define NASCAR_FIB_TTL_JIFFIES(hz) \
+	((hz) ? (__u32)(NASCAR_FIB_TTL_NS * (hz) / 1000000000ULL) : NASCAR_FIB_TTL_JIFFIES_UNKNOWN)
 
 /* Flow cache entries (all slots share it: entries carry the generation). */
 #define NASCAR_FLOW_ENTRIES 65536
@@ -425,6 +433,13 @@ enum nascar_dbg {
 	NASCAR_DBG_NO_CACHE = 0x01, /* never reuse a flow-cache entry */
 	NASCAR_DBG_NO_COUNT = 0x02, /* no counter updates (bench: their cost) */
 	NASCAR_DBG_NO_L1 = 0x04,    /* no per-CPU cache: nascar_flows every packet */
+	/* tests/bpf/bench.c, the hit's cost per step: pass after the state
+	 * and interface lookups, after the parse, after the cache lookup;
+	 * a hit that never reads the clock (so never refreshes its route) */
+	NASCAR_DBG_STOP_IFACE = 0x08,
+	NASCAR_DBG_STOP_PARSE = 0x10,
+	NASCAR_DBG_STOP_LOOKUP = 0x20,
+	NASCAR_DBG_NO_CLOCK = 0x40,
 };
 
 /* ---- Map indexes ------------------------------------------------------- */

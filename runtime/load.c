@@ -14,6 +14,7 @@
 #include "nascar_abi.h"
 #include "nascar.skel.h"
 #include "load.h"
+#include "probe.h"
 #include "log.h"
 #include "state.h"
 #include "nfc.h"
@@ -163,6 +164,7 @@ int load_object(struct rt_bpf *b, const char *pin_dir, const char *obj_path, cha
 		b->obj = b->skel->obj;
 		/* bench only (bench/run.sh A/B rows): NASCAR_DBG_* bits, which
 		 * switch off parts of the hit path (nascar_abi.h) */
+		b->skel->rodata->nascar_fib_ttl_jiffies = NASCAR_FIB_TTL_JIFFIES(probe_kernel_hz());
 		dbg = getenv("NASCAR_BENCH_DEBUG");
 		if (dbg && *dbg)
 			b->skel->rodata->nascar_debug = (__u32)strtoul(dbg, NULL, 0);

@@ -9,7 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <zlib.h>
 #include <sys/ioctl.h>
+#include <sys/utsname.h>
 #include <sys/socket.h>
 #include <linux/ethtool.h>
 #include <linux/sockios.h>
@@ -218,4 +220,45 @@ int probe_has_tcx(void)
 	cached = bpf_prog_query(1 /* lo */, (enum bpf_attach_type)BPF_TCX_INGRESS_VAL, 0, NULL,
 				NULL, &cnt) == 0;
 	return cached;
+}
+
+/* CONFIG_HZ=N in a kernel config, plain or gzip (gzread reads both). */
+static unsigned int config_hz(const char *path)
+{
+	char line[256];
+	unsigned int hz = 0;
+	gzFile f = gzopen(path, "rb");
+
+	if (!f)
+		return 0;
+	while (gzgets(f, line, sizeof(line))) {
+		if (!strncmp(line, "CONFIG_HZ=", 10)) {
+			hz = (unsigned int)strtoul(line + 10, NULL, 10);
+			break;
+		}
+	}
+	gzclose(f);
+	return hz;
+}
+
+unsigned int probe_kernel_hz(void)
+{
+	static int done;
+	static unsigned int hz;
+	struct utsname u;
+	char path[sizeof(u.release) + 16];
+
+	if (done)
+		return hz;
+	done = 1;
+	if (!uname(&u)) {
+		snprintf(path, sizeof(path), "/boot/config-%s", u.release);
+		hz = config_hz(path);
+	}
+	if (!hz)
+		hz = config_hz("/proc/config.gz");
+	/* the kernel offers 100, 250, 300 and 1000 */
+	if (hz < 24 || hz > 10000)
+		hz = 0;
+	return hz;
 }

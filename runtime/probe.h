@@ -48,5 +48,8 @@ int probe_xdp_features(int ifindex, __u64 *features);
 
 /* Kernel features, probed once without side effects. */
 int probe_has_tcx(void); /* 1: tcx links (6.6+), 0: netlink clsact only */
+/* The running kernel's CONFIG_HZ from its config (/boot/config-RELEASE or
+ * /proc/config.gz), or 0 when neither says. */
+unsigned int probe_kernel_hz(void);
 
 #endif /* NASCAR_PROBE_H */

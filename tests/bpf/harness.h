@@ -33,6 +33,9 @@ struct env {
 	int slot;
 	int prog_xdp, prog_tc;
 	char tmpdir[64];
+	/* how long a cached route is surely still used: the TTL in jiffies
+	 * the object was loaded with, at HZ 1000 when HZ is unknown */
+	long long fib_ttl_ns;
 };
 
 extern const char *nascarc_path;

@@ -182,11 +182,12 @@ static void t_cache_hit_refresh(struct env *e)
 	struct run r;
 	int ok = 1, judged = 0;
 
-	/* The second packet must be a hit when it runs within NASCAR_FIB_TTL_NS
-	 * of the lookup the first one made. The program's clock
-	 * (bpf_ktime_get_coarse_ns) is CLOCK_MONOTONIC at tick resolution, never
-	 * ahead of it, so the entry's fib_ns and a CLOCK_MONOTONIC read after
-	 * the second run bound that from above: a round where the bound holds is
+	/* The second packet must be a hit when it runs within the TTL
+	 * (e->fib_ttl_ns: the loaded TTL in jiffies, never ahead of real time)
+	 * of the lookup the first one made.  The entry's fib_ns
+	 * (bpf_ktime_get_coarse_ns, CLOCK_MONOTONIC at tick resolution, never
+	 * ahead of it) and a CLOCK_MONOTONIC read after the second run bound
+	 * the time between them from above: a round where the bound holds is
 	 * judged; a slower one (emulation, a busy host) is tried again with a
 	 * new flow, and after 6 such rounds the test fails rather than guess. */
 	for (int round = 0; round < 6 && !judged; round++) {
@@ -202,7 +203,7 @@ static void t_cache_hit_refresh(struct env *e)
 		EXPECT(!run_xdp(e, e->ifx[0], pkt, len, &r) && r.retval == XDP_REDIRECT);
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		ns = (long long)t1.tv_sec * 1000000000LL + t1.tv_nsec - (long long)fv0.fib_ns;
-		if (ns >= 0 && ns < (long long)NASCAR_FIB_TTL_NS) {
+		if (ns >= 0 && ns < e->fib_ttl_ns) {
 			judged = 1;
 			EXPECT(!memcmp(r.out, MAC_10, 6)); /* hit: no FIB lookup */
 			EXPECT(!flow_entry(e, pkt, e->ifx[0], &fv1));
