@@ -23,6 +23,14 @@
  *       "pkts=N redirected=N" (bench_progs).
  *   bench_xdp detach PINDIR
  *       Removes the link pin (detaching the program) and the map pin.
+ *   bench_xdp load PROG PINDIR
+ *       PROG router or tcrouter, loaded (devmap filled as for attach) and
+ *       pinned at PINDIR/prog with its counters at PINDIR/cnt, attached
+ *       nowhere: for swap.
+ *   bench_xdp swap LINKPIN PROGPIN
+ *       Puts the pinned program on the pinned bpf_link (bpf_link_update):
+ *       the bench's back-to-back A/B of Nascar's hook and a bare router on
+ *       the same link, without a detach in between.
  *
  * Exit status 0 on success, 1 on failure (with a message on stderr).
  */
@@ -165,6 +173,63 @@ static int do_attach(const char *ifname, const char *prog, const char *hook, con
 	return 0;
 }
 
+static int do_load(const char *prog, const char *dir)
+{
+	struct ref_bpf *ref = NULL;
+	struct bench_progs_bpf *bp = NULL;
+	struct bpf_program *p;
+	struct bpf_map *cnt;
+	char path[512];
+	int err;
+
+	if (!strcmp(prog, "router")) {
+		ref = ref_bpf__open_and_load();
+		if (!ref)
+			return die("loading ref.bpf.o", errno);
+		if (fill_devmap(ref->maps.ref_devmap) <= 0)
+			return die("filling the devmap", ENODEV);
+		p = ref->progs.ref_router;
+		cnt = ref->maps.ref_sink_cnt;
+	} else if (!strcmp(prog, "tcrouter")) {
+		bp = bench_progs_bpf__open_and_load();
+		if (!bp)
+			return die("loading bench_progs.bpf.o", errno);
+		p = bp->progs.bench_tc_router;
+		cnt = bp->maps.bench_cnt;
+	} else {
+		return die("PROG must be router or tcrouter", EINVAL);
+	}
+	if (mkdir(dir, 0700) && errno != EEXIST)
+		return die(dir, errno);
+	snprintf(path, sizeof(path), "%s/prog", dir);
+	unlink(path);
+	err = bpf_program__pin(p, path);
+	if (err)
+		return die("pinning the program", err);
+	snprintf(path, sizeof(path), "%s/cnt", dir);
+	unlink(path);
+	err = bpf_map__pin(cnt, path);
+	if (err)
+		return die("pinning the counters", err);
+	printf("loaded %s\n", prog);
+	return 0;
+}
+
+static int do_swap(const char *link_pin, const char *prog_pin)
+{
+	int lfd = bpf_obj_get(link_pin), pfd = bpf_obj_get(prog_pin);
+
+	if (lfd < 0)
+		return die(link_pin, errno);
+	if (pfd < 0)
+		return die(prog_pin, errno);
+	if (bpf_link_update(lfd, pfd, NULL))
+		return die("bpf_link_update", errno);
+	close(lfd);
+	close(pfd);
+	return 0;
+}
+
 static int do_read(const char *dir)
 {
 	char path[512];
@@ -223,6 +288,8 @@ static int do_detach(const char *dir)
 	}
 	snprintf(path, sizeof(path), "%s/link", dir);
 	unlink(path);
+	snprintf(path, sizeof(path), "%s/prog", dir);
+	unlink(path);
 	snprintf(path, sizeof(path), "%s/cnt", dir);
 	unlink(path);
 	rmdir(dir);
@@ -238,9 +305,15 @@ int main(int argc, char **argv)
 		return do_read(argv[2]);
 	if (argc == 3 && !strcmp(argv[1], "detach"))
 		return do_detach(argv[2]);
+	if (argc == 4 && !strcmp(argv[1], "load"))
+		return do_load(argv[2], argv[3]);
+	if (argc == 4 && !strcmp(argv[1], "swap"))
+		return do_swap(argv[2], argv[3]);
 	fprintf(stderr, "usage: bench_xdp attach IFNAME sink|router|pass|drop|tcrouter "
 			"native|generic|tc PINDIR\n"
 			"       bench_xdp read PINDIR\n"
-			"       bench_xdp detach PINDIR\n");
+			"       bench_xdp detach PINDIR\n"
+			"       bench_xdp load router|tcrouter PINDIR\n"
+			"       bench_xdp swap LINKPIN PROGPIN\n");
 	return 2;
 }

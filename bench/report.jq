@@ -19,6 +19,7 @@ def refof(m; hook): if m == "nascar-xdp" or m == "nascar-xdp-nol1" or m == "nasc
 . as $all |
 ($all.rows | map(select(.section == "pps" and .error == null))) as $pps |
 ($all.rows | map(select(.section == "tcp"))) as $tcp |
+($all.rows | map(select(.section == "hit" and .error == null))) as $hit |
 ($all.rows | map(select(.section == "qos"))) as $qos |
 ($all.rows | map(select(.section == "shape"))) as $shape |
 ($all.rows | map(select(.error != null))) as $errs |
@@ -64,6 +65,19 @@ def find(m; f; c): ($agg | map(select(.mode == m and .flows == f and .csum == c)
 	  (if $ref then find($ref; $f; $c).dps else null end) as $refd |
 	  "| \($r.mode) | \($r.hook // "-") | \($r.fps | k) | \($r.dps | k) (\($r.dmin | k)..\($r.dmax | k)) | \($r.loss | pct) | \($r.bad | pct) | \($r.hns | r0) | \($r.gns | r0) | \(if $r.mode == "limit" then (ratio($r.fps; $base) | x) + " (written)" else (ratio($r.dps; $base) | x) end) | \(if $ref then (ratio($r.dps; $refd) | x) + " (" + $ref + ")" else "-" end) |"),
 	"")
+else empty end),
+
+(if ($hit | length) > 0 then
+"## 1b. The hit path against the bare router, back to back",
+"",
+"The same generator runs as section 1, \($all.settings.hit.seconds) s each, \($all.settings.hit.reps) rep(s). Nascar applied in mode xdp (native XDP) or tc (tcx) with the 100-flow policy; around each cell its own bpf_link on tap0 is switched to the bare router (ref_router / bench_tc_router) and back with bpf_link_update, so each pair is measured seconds apart, in alternating order. Ratio = Nascar's delivered frames/s over the bare router's, per pair: median (min..max). Goal (issue 12): at least 1.05x in every cell.",
+"",
+"| hook | flows | checksums | Nascar delivered/s | bare router delivered/s | x bare router, median (min..max) | >= 1.05x |",
+"|---|---|---|---|---|---|---|",
+( $hit | group_by([.hook, .csum, .flows]) | sort_by([ord(["xdp","tc"]; .[0].hook), .[0].csum, .[0].flows]) | .[] |
+  (map(.ratio | select(. != null)) | med) as $m |
+  "| \(.[0].hook) | \(.[0].flows) | \(.[0].csum) | \(map(.nascar_dps) | med | k) | \(map(.ref_dps) | med | k) | \($m | x) (\(map(.ratio | select(. != null)) | min | x)..\(map(.ratio | select(. != null)) | max | x)) | \(if $m == null then "-" elif $m >= 1.05 then "yes" else "no" end) |"),
+""
 else empty end),
 
 (if ($tcp | length) > 0 then

@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-# bench/run.sh [--quick] [--only pps,tcp,qos,shape,prog,classify] [--reps N]
+# bench/run.sh [--quick] [--only pps,hit,tcp,qos,shape,prog,classify] [--reps N]
 #              [--seconds S] [--out DIR]
 # `make bench` / `make bench-quick`: Nascar against the kernel baseline on the
 # e2e rig (docs/rig.md), side by side in one run.  Reports; never fails on
@@ -17,7 +17,7 @@ cd "$top" || exit 1
 case "$O" in /*) OB=$O ;; *) OB=$top/$O ;; esac
 export O
 
-quick=0 only="pps,tcp,qos,shape,prog,classify" reps= secs= outdir=$top/bench/results
+quick=0 only="pps,hit,tcp,qos,shape,prog,classify" reps= secs= outdir=$top/bench/results
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--quick) quick=1; shift ;;
@@ -34,11 +34,13 @@ want() { case ",$only," in *",$1,"*) return 0 ;; esac; return 1; }
 # ---- settings (full / quick) ---------------------------------------------
 if [ $quick = 1 ]; then
 	PPS_REPS=${reps:-1} PPS_SECS=${secs:-1} PPS_FLOWS="16"
+	HIT_REPS=${reps:-1} HIT_SECS=${secs:-1}
 	TCP_REPS=${reps:-1} TCP_SECS=2 TCP_LINKS="tap-on" TCP_LOADS="16k"
 	TCP_MODES="baseline auto"
 	QOS_SECS=2 PROG_REPEAT=100000 SHAPE_SECS=3 SHAPE_REPS=1
 else
 	PPS_REPS=${reps:-5} PPS_SECS=${secs:-1.5} PPS_FLOWS="1 16 1024"
+	HIT_REPS=${reps:-6} HIT_SECS=${secs:-1}
 	TCP_REPS=${reps:-3} TCP_SECS=2 TCP_LINKS="tap-on tap-off veth-on veth-off"
 	TCP_LOADS="64x4 16k"
 	TCP_MODES="baseline norules tc hybrid auto"
@@ -193,21 +195,48 @@ log "machine: $cpu_model, $ncpu CPUs, kernel $kernel; $others other namespaces e
 # =========================================================================
 # 1. pps through one VMM thread
 # =========================================================================
-pps_section() {
-	local rep mode fl cs line a b c0 c1 frames del ok bad fps dps gns hns loss
-	log "pps: rig tap (offload on), generator on CPU $GEN_CPU, ${PPS_SECS}s x $PPS_REPS reps"
+# pps_rig_up: the tap rig as the pps sections use it (sink on srv eth0)
+pps_rig_up() {
+	local smac
 	rig_up tap --offload on || { log "pps: rig_up failed"; return 1; }
 	rig_vmm_stop
 	rig_baseline_rules || log "pps: baseline rules failed"
 	# the sink drops ARP too: permanent neighbours on gw's uplink
-	local smac
 	smac=$(rig_exec srv ip -j link show dev eth0 | jq -r '.[0].address')
 	rig_exec gw ip neigh replace "$RIG_SRV_IP4" lladdr "$smac" dev eth0 nud permanent
 	rig_exec gw ip -6 neigh replace "$RIG_SRV_IP6" lladdr "$smac" dev eth0 nud permanent
 	# kernel completes partial checksums in software on the way out (docs/rig.md)
 	rig_exec gw ethtool -K eth0 tx off >/dev/null 2>&1
 	mkdir -p "$BP"
-	helper_on srv eth0 sink native sink || return 1
+	helper_on srv eth0 sink native sink
+}
+
+# pps_once FLOWS CSUM SECONDS: one generator run into tap0; sets M_FRAMES
+# M_FPS M_GNS (the thread's CPU ns per frame), M_OK M_BAD M_DEL (at the
+# sink: good / bad checksums, UDP frames delivered) and M_DPS.
+pps_once() {
+	local pc=() a b line
+	[ "$2" = partial ] && pc=(--partial-csum)
+	a=$(helper_read srv sink)
+	line=$(rig_gen --flows "$1" --seconds "$3" --cpu "$GEN_CPU" "${pc[@]}" 2>&1 | grep '^gen:')
+	sleep 0.1
+	b=$(helper_read srv sink)
+	M_FRAMES=$(rig_gen_field "$line" frames)
+	M_FPS=$(rig_gen_field "$line" fps)
+	M_GNS=$(rig_gen_field "$line" cpu_ns_per_frame)
+	: "${M_FRAMES:=0}" "${M_FPS:=0}" "${M_GNS:=0}"
+	M_OK=$(($(kv "$b" udp_ok) - $(kv "$a" udp_ok)))
+	M_BAD=$(($(kv "$b" udp_bad) - $(kv "$a" udp_bad)))
+	# delivered = UDP frames at the sink (not its ARP/ND)
+	M_DEL=$((M_OK + M_BAD + $(kv "$b" udp_nocsum) - $(kv "$a" udp_nocsum)))
+	M_DPS=$(jq -n --argjson d "$M_DEL" --argjson f "$M_FRAMES" --argjson fps "$M_FPS" \
+		--argjson s "$3" 'if $f > 0 then $d * $fps / $f else $d / $s end')
+}
+
+pps_section() {
+	local rep mode fl cs c0 c1 b0 b1
+	log "pps: rig tap (offload on), generator on CPU $GEN_CPU, ${PPS_SECS}s x $PPS_REPS reps"
+	pps_rig_up || return 1
 	for ((rep = 1; rep <= PPS_REPS; rep++)); do
 		for mode in $PPS_MODES; do
 			if ! mode_on "$mode"; then
@@ -218,39 +247,83 @@ pps_section() {
 			fi
 			for fl in $PPS_FLOWS; do
 				for cs in $PPS_CSUMS; do
-					local pc=()
-					[ "$cs" = partial ] && pc=(--partial-csum)
-					a=$(helper_read srv sink)
 					c0=$(cpu_snap)
-					line=$(rig_gen --flows "$fl" --seconds "$PPS_SECS" --cpu "$GEN_CPU" "${pc[@]}" 2>&1 | grep '^gen:')
-					sleep 0.1
+					pps_once "$fl" "$cs" "$PPS_SECS"
 					c1=$(cpu_snap)
-					b=$(helper_read srv sink)
-					frames=$(rig_gen_field "$line" frames)
-					fps=$(rig_gen_field "$line" fps)
-					gns=$(rig_gen_field "$line" cpu_ns_per_frame)
-					ok=$(($(kv "$b" udp_ok) - $(kv "$a" udp_ok)))
-					bad=$(($(kv "$b" udp_bad) - $(kv "$a" udp_bad)))
-					# delivered = UDP frames at the sink (not its ARP/ND)
-					del=$((ok + bad + $(kv "$b" udp_nocsum) - $(kv "$a" udp_nocsum)))
 					read -r b0 _ _ <<<"$c0"
 					read -r b1 _ _ <<<"$c1"
 					row --arg m "$mode" --arg hook "$NASCAR_HOOK" --argjson fl "$fl" \
-						--arg cs "$cs" --argjson rep "$rep" --argjson frames "${frames:-0}" \
-						--argjson fps "${fps:-0}" --argjson del "$del" --argjson ok "$ok" \
-						--argjson bad "$bad" --argjson gns "${gns:-0}" \
-						--argjson secs "$PPS_SECS" --argjson busy "$(((b1 - b0) * 1000000000 / HZ))" \
+						--arg cs "$cs" --argjson rep "$rep" --argjson frames "$M_FRAMES" \
+						--argjson fps "$M_FPS" --argjson del "$M_DEL" --argjson ok "$M_OK" \
+						--argjson bad "$M_BAD" --argjson gns "$M_GNS" --argjson dps "$M_DPS" \
+						--argjson busy "$(((b1 - b0) * 1000000000 / HZ))" \
 						'{section:"pps", mode:$m, hook:$hook, flows:$fl, csum:$cs, rep:$rep,
-						  frames:$frames, fps:$fps, delivered:$del,
-						  dps:(if $frames > 0 then $del * $fps / $frames else $del / $secs end),
+						  frames:$frames, fps:$fps, delivered:$del, dps:$dps,
 						  csum_ok:$ok, csum_bad:$bad, loss:($frames - $del),
 						  gen_cpu_ns_per_frame:$gns,
 						  host_cpu_ns_per_delivered:(if $del > 0 then $busy / $del else null end)}'
-					log "pps: rep $rep $mode flows=$fl $cs: fps=$fps delivered=$del ok=$ok bad=$bad"
+					log "pps: rep $rep $mode flows=$fl $cs: fps=$M_FPS delivered=$M_DEL ok=$M_OK bad=$M_BAD"
 				done
 			done
 			mode_off "$mode"
 		done
+	done
+	helper_off srv sink
+	rig_down
+}
+
+# =========================================================================
+# 1b. the hit path against the bare router, back to back on one link
+# =========================================================================
+# Section 1 pairs a mode with its bare router per repetition, tens of
+# seconds apart; on a shared machine the drift between them is as large as
+# the difference.  Here Nascar's own bpf_link on tap0 (XDP, or tcx) swaps
+# to the bare router and back (bpf_link_update) around each cell, so the
+# pair is measured within seconds, in alternating order (ABBA).
+hit_section() {
+	local hook ref idx link rep fl cs m nd rd
+	log "hit: back-to-back pairs on Nascar's link, ${HIT_SECS}s x $HIT_REPS reps"
+	pps_rig_up || return 1
+	idx=$(rig_exec gw ip -j link show dev tap0 | jq -r '.[0].ifindex')
+	for hook in xdp tc; do
+		case $hook in
+		xdp) nascar_on xdp --unsafe-mode; ref=router ;;
+		tc) nascar_on tc; ref=tcrouter ;;
+		esac
+		link=$PIN/links/${hook}_$idx
+		if [ ! -e "$link" ] || ! rig_exec gw "$BX" load "$ref" "$BP/hitref" >>"$W/helpers.log" 2>&1; then
+			log "hit: $hook unavailable (no bpf_link for it, or the router does not load)"
+			row --arg h "$hook" '{section:"hit", hook:$h, error:"unavailable"}'
+			nascar_off
+			continue
+		fi
+		for ((rep = 1; rep <= HIT_REPS; rep++)); do
+			for fl in $PPS_FLOWS; do
+				for cs in $PPS_CSUMS; do
+					nd= rd=
+					for m in $( ((rep % 2)) && echo "nascar ref" || echo "ref nascar"); do
+						if [ $m = ref ]; then
+							rig_exec gw "$BX" swap "$link" "$BP/hitref/prog" || break
+							pps_once "$fl" "$cs" "$HIT_SECS"
+							rd=$M_DPS
+							rig_exec gw "$BX" swap "$link" "$PIN/prog_nascar_$hook" || break
+						else
+							pps_once "$fl" "$cs" "$HIT_SECS"
+							nd=$M_DPS
+						fi
+					done
+					[ -n "$nd" ] && [ -n "$rd" ] || { log "hit: swap failed"; break 3; }
+					row --arg h "$hook" --argjson fl "$fl" --arg cs "$cs" --argjson rep "$rep" \
+						--argjson nd "$nd" --argjson rd "$rd" \
+						'{section:"hit", hook:$h, flows:$fl, csum:$cs, rep:$rep,
+						  nascar_dps:$nd, ref_dps:$rd,
+						  ratio:(if $rd > 0 then $nd / $rd else null end)}'
+					log "hit: rep $rep $hook flows=$fl $cs: nascar $nd ref $rd"
+				done
+			done
+		done
+		helper_off gw hitref
+		nascar_off
 	done
 	helper_off srv sink
 	rig_down
@@ -471,6 +544,7 @@ classify_section() {
 }
 
 want pps && pps_section
+want hit && hit_section
 want tcp && tcp_section
 want qos && qos_section
 want shape && shape_section
@@ -484,10 +558,11 @@ t_end=$(date +%s)
 mkdir -p "$outdir"
 suffix=
 [ $quick = 1 ] && suffix=-quick
-[ "$only" != "pps,tcp,qos,shape,prog,classify" ] && suffix="$suffix-partial"
+[ "$only" != "pps,hit,tcp,qos,shape,prog,classify" ] && suffix="$suffix-partial"
 base=$outdir/$stamp$suffix
 settings=$(jq -cn --argjson quick "$quick" --arg only "$only" \
 	--argjson ppsreps "$PPS_REPS" --argjson ppssecs "$PPS_SECS" --arg ppsflows "$PPS_FLOWS" \
+	--argjson hitreps "$HIT_REPS" --argjson hitsecs "$HIT_SECS" \
 	--argjson tcpreps "$TCP_REPS" --argjson tcpsecs "$TCP_SECS" --arg tcplinks "$TCP_LINKS" \
 	--arg tcploads "$TCP_LOADS" --arg tcpmodes "$TCP_MODES" --argjson qossecs "$QOS_SECS" \
 	--argjson qosrate "$QOS_RATE" --arg shaperates "$SHAPE_RATES" --argjson shapesecs "$SHAPE_SECS" \
@@ -498,6 +573,7 @@ settings=$(jq -cn --argjson quick "$quick" --arg only "$only" \
 	       link:"tap, offload on, nascar-vmm gen (forwarder stopped)",
 	       sink:"ref_sink native XDP on srv eth0 (drops, counts checksums)",
 	       gw:"study iptables rules installed in every mode but norules; permanent neighbour for srv; tx checksum off on gw eth0"},
+	  hit:{reps:$hitreps, seconds:$hitsecs},
 	  tcp:{reps:$tcpreps, seconds:$tcpsecs, links:$tcplinks, loads:$tcploads, modes:$tcpmodes,
 	       iperf3:"-l 64 -P 4 (64x4) or -l 16K (16k), client in vm, server in srv"},
 	  qos:{seconds:$qossecs, request_rate:$qosrate, request_bytes:64, control:"udp_rr prio 7 tos 0xb8 to srv:7777",
