@@ -6,15 +6,16 @@
  * A hit in nascar_flows costs a jhash of the 44-byte key, a bucket walk and
  * a key compare inside the kernel; a hit here is a multiplicative hash of
  * the key's words, an array slot the verifier inlines, and a compare of
- * five 8-byte and one 4-byte word.  The bucket is direct-mapped: a flow
- * whose bucket holds another flow (or a decision of an older generation)
- * misses here, finds its entry in nascar_flows and takes the bucket.
+ * five 8-byte and one 4-byte word per way.  A set has two ways, so two
+ * flows that share a set do not evict each other on every packet (with
+ * one way, 1024 flows in 4096 buckets left about a fifth of them
+ * missing here); a third one takes the front way and drops the older.
  *
  * Contract: nascar_flows stays the cache of record (the miss path and a
- * route refresh write it, then the bucket); a bucket is only a copy, valid
- * when its key equals the packet's and its generation is the active one.
- * A bucket is per CPU and XDP and TC ingress never nest on one CPU, so its
- * entry can be used in place.  Each CPU refreshes its copy of a route on
+ * route refresh write it, then the set); an entry here is only a copy,
+ * valid when its key equals the packet's and its generation is the active
+ * one.  A set is per CPU and XDP and TC ingress never nest on one CPU, so
+ * its entries can be used in place.  Each CPU refreshes its copy of a route on
  * its own after NASCAR_FIB_TTL_NS, as it would the shared entry.
  */
 #ifndef NASCAR_BPF_FLOWCACHE_H
@@ -25,9 +26,9 @@
 #include "nascar_abi.h"
 #include "maps.h"
 
-/* The bucket of a key: its words folded (the addresses, the ports, the
- * interface, protocol and family), spread by two multiplications, the top
- * NASCAR_L1_BITS bits. */
+/* The set of a key: its words folded (the addresses, the ports, the
+ * interface, protocol and family), spread by multiplications, the top
+ * NASCAR_L1_SET_BITS bits. */
 static __always_inline __u32 nascar_l1_hash(const struct nascar_flow_key *k)
 {
 	const __u32 *w = (const __u32 *)k;
@@ -38,7 +39,7 @@ static __always_inline __u32 nascar_l1_hash(const struct nascar_flow_key *k)
 	h = (h ^ w[8]) * 0x85ebca6bu;
 	h ^= w[9] ^ w[10];
 	h *= 0xc2b2ae35u;
-	return h >> (32 - NASCAR_L1_BITS);
+	return h >> (32 - NASCAR_L1_SET_BITS);
 }
 
 static __always_inline int nascar_l1_key_eq(const struct nascar_flow_key *a,
@@ -46,37 +47,57 @@ static __always_inline int nascar_l1_key_eq(const struct nascar_flow_key *a,
 {
 	const __u64 *x = (const __u64 *)a, *y = (const __u64 *)b;
 
-	return !((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3]) | (x[4] ^ y[4]) |
+	return !((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3]) |
+		 (x[4] ^ y[4]) |
 		 (__u64)(((const __u32 *)a)[10] ^ ((const __u32 *)b)[10]));
 }
 
-/* This CPU's bucket for key (never NULL in practice; the verifier wants
- * the check). */
-static __always_inline struct nascar_l1_ent *nascar_l1_bucket(const struct nascar_flow_key *key)
+/* This CPU's set for key (never NULL in practice; the verifier wants the
+ * check). */
+static __always_inline struct nascar_l1_set *nascar_l1_set(const struct nascar_flow_key *key)
 {
 	__u32 i = nascar_l1_hash(key);
 
 	return bpf_map_lookup_elem(&nascar_l1, &i);
 }
 
-/* The bucket's decision for key under generation gen, or NULL. */
-static __always_inline struct nascar_flow_val *
-nascar_l1_get(struct nascar_l1_ent *b, const struct nascar_flow_key *key, __u32 gen)
+/* The set's decision for key under generation gen, or NULL. */
+static __always_inline struct nascar_flow_val *nascar_l1_get(struct nascar_l1_set *s,
+							     const struct nascar_flow_key *key,
+							     __u32 gen)
 {
-	if (b && b->val.generation == gen && nascar_l1_key_eq(&b->key, key))
-		return &b->val;
+	if (!s)
+		return 0;
+	if (s->way[0].val.generation == gen && nascar_l1_key_eq(&s->way[0].key, key))
+		return &s->way[0].val;
+	if (s->way[1].val.generation == gen && nascar_l1_key_eq(&s->way[1].key, key))
+		return &s->way[1].val;
 	return 0;
 }
 
-/* The bucket takes key's decision (a copy of what nascar_flows holds). */
-static __always_inline void nascar_l1_put(struct nascar_l1_ent *b,
-					  const struct nascar_flow_key *key,
-					  const struct nascar_flow_val *v)
+/* The set takes key's decision v (a copy of what nascar_flows holds; key
+ * is not in the set under v's generation): into a way that holds an older
+ * generation, else into way 0, whose entry moves to way 1 (dropping that
+ * one).  Returns the copy, or v when there is no set. */
+static __always_inline struct nascar_flow_val *nascar_l1_put(struct nascar_l1_set *s,
+							     const struct nascar_flow_key *key,
+							     struct nascar_flow_val *v)
 {
-	if (!b)
-		return;
-	__builtin_memcpy(&b->key, key, sizeof(b->key));
-	__builtin_memcpy(&b->val, v, sizeof(b->val));
+	struct nascar_l1_ent *e;
+
+	if (!s)
+		return v;
+	if (s->way[0].val.generation != v->generation) {
+		e = &s->way[0];
+	} else if (s->way[1].val.generation != v->generation) {
+		e = &s->way[1];
+	} else {
+		__builtin_memcpy(&s->way[1], &s->way[0], sizeof(s->way[1]));
+		e = &s->way[0];
+	}
+	__builtin_memcpy(&e->key, key, sizeof(e->key));
+	__builtin_memcpy(&e->val, v, sizeof(e->val));
+	return &e->val;
 }
 
 #endif /* NASCAR_BPF_FLOWCACHE_H */

@@ -183,7 +183,7 @@ static __always_inline int nascar_run(void *ctx, const int xdp)
 	struct nascar_hook h;
 	struct nascar_pkt pk;
 	struct nascar_flow_val *f, *cv;
-	struct nascar_l1_ent *l1 = 0;
+	struct nascar_l1_set *l1 = 0;
 	struct bpf_fib_lookup fib;
 	void *data, *data_end;
 	__u32 zero = 0, rule, meta_rule = NASCAR_NO_RULE;
@@ -268,14 +268,12 @@ static __always_inline int nascar_run(void *ctx, const int xdp)
 	cv = 0;
 	if (r == NP_OK && !(nascar_debug & NASCAR_DBG_NO_CACHE)) {
 		if (!(nascar_debug & NASCAR_DBG_NO_L1))
-			l1 = nascar_l1_bucket(&pk.key);
+			l1 = nascar_l1_set(&pk.key);
 		cv = nascar_l1_get(l1, &pk.key, h.gen);
 		if (!cv) {
 			cv = bpf_map_lookup_elem(&nascar_flows, &pk.key);
-			if (cv && cv->generation == h.gen && l1) {
-				nascar_l1_put(l1, &pk.key, cv);
-				cv = &l1->val;
-			}
+			if (cv && cv->generation == h.gen)
+				cv = nascar_l1_put(l1, &pk.key, cv);
 		}
 	}
 	if ((nascar_debug & NASCAR_DBG_STOP_LOOKUP) && cv && cv->generation == h.gen)
@@ -299,7 +297,9 @@ static __always_inline int nascar_run(void *ctx, const int xdp)
 			f->fib_ns = bpf_ktime_get_coarse_ns();
 			have_nh = 1;
 			bpf_map_update_elem(&nascar_flows, &pk.key, f, BPF_ANY);
-			nascar_l1_put(l1, &pk.key, f);
+			/* cv is this CPU's copy when there is a set */
+			if (l1)
+				__builtin_memcpy(cv, f, sizeof(*f));
 		}
 		rule = f->rule;
 	} else {

@@ -59,23 +59,26 @@ struct {
 	__type(value, struct nascar_ifcache_val);
 } nascar_ifcache SEC(".maps");
 
-/* Private to the programs: per CPU, a direct-mapped copy of the flow
- * cache entries last used on that CPU (bpf/flowcache.h), in front of
+/* Private to the programs: per CPU, a two-way set-associative copy of the
+ * flow cache entries last used on that CPU (bpf/flowcache.h), in front of
  * nascar_flows.  An entry carries its whole key and the generation, so a
- * stale or colliding bucket is a miss that falls through to nascar_flows. */
-#define NASCAR_L1_BITS 12
-#define NASCAR_L1_ENTRIES (1u << NASCAR_L1_BITS)
+ * stale or absent entry is a miss that falls through to nascar_flows. */
+#define NASCAR_L1_SET_BITS 11
+#define NASCAR_L1_SETS (1u << NASCAR_L1_SET_BITS)
 struct nascar_l1_ent {
 	struct nascar_flow_key key;
 	__u32 pad0;
 	struct nascar_flow_val val;
 };
+struct nascar_l1_set {
+	struct nascar_l1_ent way[2];
+};
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, NASCAR_L1_ENTRIES);
+	__uint(max_entries, NASCAR_L1_SETS);
 	__type(key, __u32);
-	__type(value, struct nascar_l1_ent);
+	__type(value, struct nascar_l1_set);
 } nascar_l1 SEC(".maps");
 
 #endif /* NASCAR_BPF_MAPS_H */
