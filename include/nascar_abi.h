@@ -326,8 +326,11 @@ struct nascar_flow_val {
 	__u32 ifindex;	    /* egress */
 	__u8 dmac[6];
 	__u8 smac[6];
-	__u32 fib_jiffies; /* when the route was last looked up, in jiffies */
-	__u64 fib_ns;	   /* the same, in ns (CLOCK_MONOTONIC, coarse) */
+	/* when the route was last looked up, in jiffies (32 bits: an entry
+	 * left unused for a whole wrap, 49 days at HZ 1000, skips one
+	 * refresh) */
+	__u32 fib_jiffies;
+	__u64 fib_ns; /* the same, in ns (CLOCK_MONOTONIC, coarse) */
 };
 _Static_assert(sizeof(struct nascar_flow_val) == 48, "nascar_flow_val size");
 
