@@ -22,6 +22,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <linux/bpf.h>
 #include <linux/if_packet.h>
 #include <linux/if_tun.h>
 #include <linux/virtio_net.h>
@@ -39,6 +40,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
@@ -415,6 +417,9 @@ struct gen_opts {
 	int vlan;		  /* > 0: an 802.1Q tag with this VLAN id in the frame's bytes */
 	int packet;		  /* write through an AF_PACKET socket on the device, no tap */
 	unsigned long long count; /* stop after this many frames (0: no limit) */
+	const char *ab;		  /* LINK,PROG_A,PROG_B: alternate on a pinned bpf_link */
+	double ab_slice;	  /* seconds per program while alternating */
+	int ab_first;		  /* 0: start with PROG_A, 1: with PROG_B */
 	double seconds;
 	unsigned char smac[6], dmac[6];
 	const char *sip, *dip;
@@ -484,8 +489,115 @@ static size_t build_frame(const struct gen_opts *o, unsigned char *buf, unsigned
 	return VNET_HDR_LEN + l2len + iplen + ulen;
 }
 
+/*
+ * A/B on one bpf_link (--ab): the generator puts PROG_A and PROG_B on the
+ * pinned link in turn, a slice each (bpf_link_update, a pointer swap in the
+ * kernel), and keeps frames, wall time and its own CPU time per program.
+ * Two programs compared this way share every drift of a shared machine
+ * (a neighbour's load, frequency, cache) within tens of milliseconds, which
+ * two runs seconds apart do not.  The link is left on PROG_A.
+ */
+struct ab {
+	int link_fd, prog_fd[2], cur;
+	unsigned int slices;
+	double slice, t_mark, secs[2], swap_s;
+	uint64_t f_mark, c_mark, frames[2], cpu_ns[2];
+};
+
+static int bpf_obj_get_path(const char *path)
+{
+	union bpf_attr attr;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.pathname = (uint64_t)(uintptr_t)path;
+	return (int)syscall(__NR_bpf, BPF_OBJ_GET, &attr, sizeof(attr));
+}
+
+static void ab_put(struct ab *ab, int side)
+{
+	union bpf_attr attr;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.link_update.link_fd = (uint32_t)ab->link_fd;
+	attr.link_update.new_prog_fd = (uint32_t)ab->prog_fd[side];
+	if (syscall(__NR_bpf, BPF_LINK_UPDATE, &attr, sizeof(attr)) < 0)
+		die("--ab: bpf_link_update: %s", strerror(errno));
+	ab->cur = side;
+}
+
+static void ab_open(struct ab *ab, const char *spec, double slice, int first)
+{
+	char *copy = strdup(spec), *part[3], *save = NULL, *tok;
+	int n = 0;
+
+	if (!copy)
+		die("out of memory");
+	for (tok = strtok_r(copy, ",", &save); tok && n < 3; tok = strtok_r(NULL, ",", &save))
+		part[n++] = tok;
+	if (n != 3 || tok)
+		die("--ab wants LINK,PROG_A,PROG_B (three pinned paths), got '%s'", spec);
+	memset(ab, 0, sizeof(*ab));
+	ab->link_fd = bpf_obj_get_path(part[0]);
+	if (ab->link_fd < 0)
+		die("--ab: %s: %s", part[0], strerror(errno));
+	for (int i = 0; i < 2; i++) {
+		ab->prog_fd[i] = bpf_obj_get_path(part[1 + i]);
+		if (ab->prog_fd[i] < 0)
+			die("--ab: %s: %s", part[1 + i], strerror(errno));
+	}
+	free(copy);
+	ab->slice = slice;
+	ab_put(ab, first);
+}
+
+/* Close the running slice at (now, frames, cpu); start the next on the other
+ * program unless last. */
+static void ab_mark(struct ab *ab, double now, uint64_t frames, uint64_t cpu, int last)
+{
+	if (ab->t_mark > 0) {
+		ab->secs[ab->cur] += now - ab->t_mark;
+		ab->frames[ab->cur] += frames - ab->f_mark;
+		ab->cpu_ns[ab->cur] += cpu - ab->c_mark;
+		ab->slices++;
+	}
+	if (!last && ab->t_mark > 0) {
+		/* The swap's own time counts for neither program. */
+		ab_put(ab, !ab->cur);
+		cpu = thread_cpu_ns();
+		ab->swap_s += now_mono() - now;
+		now = now_mono();
+	}
+	ab->t_mark = now;
+	ab->f_mark = frames;
+	ab->c_mark = cpu;
+}
+
+static void ab_close(struct ab *ab)
+{
+	double fps[2];
+
+	if (ab->cur != 0)
+		ab_put(ab, 0);
+	for (int i = 0; i < 2; i++)
+		fps[i] = ab->secs[i] > 0 ? (double)ab->frames[i] / ab->secs[i] : 0.0;
+	printf("ab: slices=%u a_frames=%llu a_seconds=%.3f a_fps=%.0f a_cpu_ns_per_frame=%.1f "
+	       "b_frames=%llu b_seconds=%.3f b_fps=%.0f b_cpu_ns_per_frame=%.1f ratio=%.4f "
+	       "swap_us=%.1f\n",
+	       ab->slices, (unsigned long long)ab->frames[0], ab->secs[0], fps[0],
+	       ab->frames[0] ? (double)ab->cpu_ns[0] / (double)ab->frames[0] : 0.0,
+	       (unsigned long long)ab->frames[1], ab->secs[1], fps[1],
+	       ab->frames[1] ? (double)ab->cpu_ns[1] / (double)ab->frames[1] : 0.0,
+	       fps[1] > 0 ? fps[0] / fps[1] : 0.0,
+	       ab->slices > 1 ? ab->swap_s * 1e6 / (ab->slices - 1) : 0.0);
+	close(ab->link_fd);
+	close(ab->prog_fd[0]);
+	close(ab->prog_fd[1]);
+}
+
 static int do_gen(struct gen_opts *o)
 {
+	struct ab ab;
+	double next_slice = 0;
 	unsigned char saddr[16], daddr[16];
 	unsigned char *frames;
 	size_t flen = 0, stride = 256;
@@ -546,10 +658,16 @@ static int do_gen(struct gen_opts *o)
 		flen = build_frame(o, frames + (size_t)i * stride,
 				   (o->sport + (unsigned int)i) & 0xffff, saddr, daddr);
 
+	if (o->ab)
+		ab_open(&ab, o->ab, o->ab_slice, o->ab_first);
 	getrusage(RUSAGE_THREAD, &ru0);
 	cpu0 = thread_cpu_ns();
 	t0 = now_mono();
 	deadline = t0 + o->seconds;
+	if (o->ab) {
+		ab_mark(&ab, t0, 0, cpu0, 0);
+		next_slice = t0 + ab.slice;
+	}
 	while (!stop_flag) {
 		for (int k = 0; k < 256; k++) {
 			size_t skip = o->packet ? VNET_HDR_LEN : 0;
@@ -576,12 +694,19 @@ static int do_gen(struct gen_opts *o)
 					f = 0;
 			}
 		}
-		if (now_mono() >= deadline)
+		t1 = now_mono();
+		if (t1 >= deadline)
 			break;
+		if (o->ab && t1 >= next_slice) {
+			ab_mark(&ab, t1, frames_out, thread_cpu_ns(), 0);
+			next_slice = t1 + ab.slice;
+		}
 	}
 	t1 = now_mono();
 	cpu1 = thread_cpu_ns();
 	getrusage(RUSAGE_THREAD, &ru1);
+	if (o->ab)
+		ab_mark(&ab, t1, frames_out, cpu1, 1);
 
 	{
 		double secs = t1 - t0;
@@ -599,6 +724,8 @@ static int do_gen(struct gen_opts *o)
 		       (double)(cpu1 - cpu0) / 1e9, usr, sys, (unsigned long long)eagain,
 		       (unsigned long long)errs, o->flows, flen - VNET_HDR_LEN, o->partial, o->ipv6,
 		       o->cpu);
+		if (o->ab)
+			ab_close(&ab);
 		fflush(stdout);
 	}
 	tap_close(&o->t, 0);
@@ -624,12 +751,17 @@ static void usage(FILE *f)
 	      "                 [--sport P] [--dport P] [--flows N] [--seconds S]\n"
 	      "                 [--cpu N] [--partial-csum] [--ipv6] [--payload BYTES]\n"
 	      "                 [--offload on|off] [--vlan ID] [--packet] [--count N]\n"
+	      "                 [--ab LINK,PROG_A,PROG_B [--ab-slice-ms MS] [--ab-first a|b]]\n"
 	      "      Write pre-built UDP frames (64-byte payload by default) into the\n"
 	      "      tap as the guest would, over N flows (source ports sport..+N-1),\n"
 	      "      and print one line.  --vlan puts an 802.1Q tag in the frames'\n"
 	      "      bytes; --packet sends them on any device NAME through an AF_PACKET\n"
 	      "      socket instead (needs --dst-mac); --count stops after N frames:\n"
 	      "      gen: frames=N seconds=S fps=F cpu_ns_per_frame=X ... eagain=E errors=E\n"
+	      "      --ab takes three bpffs pins, a bpf_link and two programs, and\n"
+	      "      puts the programs on the link in turn, MS (50) milliseconds each,\n"
+	      "      leaving PROG_A on it; a second line gives each program's share:\n"
+	      "      ab: slices=N a_frames=N a_seconds=S a_fps=F ... b_fps=F ratio=A/B\n"
 	      "NS is a name under /run/netns or a path to a namespace file.\n",
 	      f);
 }
@@ -671,6 +803,9 @@ enum {
 	O_VLAN,
 	O_PACKET,
 	O_COUNT,
+	O_AB,
+	O_AB_SLICE,
+	O_AB_FIRST,
 	O_HELP,
 };
 
@@ -702,6 +837,9 @@ static const struct option longopts[] = {
 	{"vlan", required_argument, NULL, O_VLAN},
 	{"packet", no_argument, NULL, O_PACKET},
 	{"count", required_argument, NULL, O_COUNT},
+	{"ab", required_argument, NULL, O_AB},
+	{"ab-slice-ms", required_argument, NULL, O_AB_SLICE},
+	{"ab-first", required_argument, NULL, O_AB_FIRST},
 	{"help", no_argument, NULL, O_HELP},
 	{NULL, 0, NULL, 0},
 };
@@ -758,6 +896,7 @@ int main(int argc, char **argv)
 	go.cpu = -1;
 	go.flows = 1;
 	go.seconds = 5;
+	go.ab_slice = 0.05;
 	go.payload = 64;
 	go.sport = 10000;
 	go.dport = 9;
@@ -841,7 +980,6 @@ int main(int argc, char **argv)
 		case O_PAYLOAD:
 			go.payload = (int)parse_num(optarg, 0, 1400, "--payload");
 			break;
-		case 'h':
 		case O_VLAN:
 			go.vlan = (int)parse_num(optarg, 1, 4094, "--vlan");
 			break;
@@ -851,6 +989,18 @@ int main(int argc, char **argv)
 		case O_COUNT:
 			go.count = (unsigned long long)parse_num(optarg, 1, 1000000000, "--count");
 			break;
+		case O_AB:
+			go.ab = optarg;
+			break;
+		case O_AB_SLICE:
+			go.ab_slice = (double)parse_num(optarg, 1, 10000, "--ab-slice-ms") / 1000.0;
+			break;
+		case O_AB_FIRST:
+			if (strcmp(optarg, "a") && strcmp(optarg, "b"))
+				die("--ab-first wants a or b, got '%s'", optarg);
+			go.ab_first = optarg[0] == 'b';
+			break;
+		case 'h':
 		case O_HELP:
 			usage(stdout);
 			return 0;
