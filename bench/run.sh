@@ -39,7 +39,7 @@ if [ $quick = 1 ]; then
 	TCP_MODES="baseline auto"
 	QOS_SECS=2 PROG_REPEAT=100000 SHAPE_SECS=3 SHAPE_REPS=1
 else
-	PPS_REPS=${reps:-5} PPS_SECS=${secs:-1.5} PPS_FLOWS="1 16 1024"
+	PPS_REPS=${reps:-5} PPS_SECS=${secs:-1.5} PPS_FLOWS=${PPS_FLOWS:-"1 16 1024"}
 	HIT_REPS=${reps:-6} HIT_SECS=${secs:-2} HIT_SLICE_MS=50
 	TCP_REPS=${reps:-3} TCP_SECS=2 TCP_LINKS="tap-on tap-off veth-on veth-off"
 	TCP_LOADS="64x4 16k"

@@ -16,7 +16,7 @@
  * valid when its key equals the packet's and its generation is the active
  * one.  A set is per CPU and XDP and TC ingress never nest on one CPU, so
  * its entries can be used in place.  Each CPU refreshes its copy of a route on
- * its own after NASCAR_FIB_TTL_NS, as it would the shared entry.
+ * its own after nascar_fib_ttl_jiffies (fwd.h), as it would the shared entry.
  */
 #ifndef NASCAR_BPF_FLOWCACHE_H
 #define NASCAR_BPF_FLOWCACHE_H
