@@ -47,8 +47,7 @@ static __always_inline int nascar_l1_key_eq(const struct nascar_flow_key *a,
 {
 	const __u64 *x = (const __u64 *)a, *y = (const __u64 *)b;
 
-	return !((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3]) |
-		 (x[4] ^ y[4]) |
+	return !((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3]) | (x[4] ^ y[4]) |
 		 (__u64)(((const __u32 *)a)[10] ^ ((const __u32 *)b)[10]));
 }
 
@@ -62,9 +61,8 @@ static __always_inline struct nascar_l1_set *nascar_l1_set(const struct nascar_f
 }
 
 /* The set's decision for key under generation gen, or NULL. */
-static __always_inline struct nascar_flow_val *nascar_l1_get(struct nascar_l1_set *s,
-							     const struct nascar_flow_key *key,
-							     __u32 gen)
+static __always_inline struct nascar_flow_val *
+nascar_l1_get(struct nascar_l1_set *s, const struct nascar_flow_key *key, __u32 gen)
 {
 	if (!s)
 		return 0;
@@ -79,9 +77,8 @@ static __always_inline struct nascar_flow_val *nascar_l1_get(struct nascar_l1_se
  * is not in the set under v's generation): into a way that holds an older
  * generation, else into way 0, whose entry moves to way 1 (dropping that
  * one).  Returns the copy, or v when there is no set. */
-static __always_inline struct nascar_flow_val *nascar_l1_put(struct nascar_l1_set *s,
-							     const struct nascar_flow_key *key,
-							     struct nascar_flow_val *v)
+static __always_inline struct nascar_flow_val *
+nascar_l1_put(struct nascar_l1_set *s, const struct nascar_flow_key *key, struct nascar_flow_val *v)
 {
 	struct nascar_l1_ent *e;
 
