@@ -26,11 +26,8 @@
  *   bench_xdp load PROG PINDIR
  *       PROG router or tcrouter, loaded (devmap filled as for attach) and
  *       pinned at PINDIR/prog with its counters at PINDIR/cnt, attached
- *       nowhere: for swap.
- *   bench_xdp swap LINKPIN PROGPIN
- *       Puts the pinned program on the pinned bpf_link (bpf_link_update):
- *       the bench's back-to-back A/B of Nascar's hook and a bare router on
- *       the same link, without a detach in between.
+ *       nowhere: for `nascar-vmm gen --ab`, which puts it and Nascar's
+ *       program on Nascar's bpf_link in turn.
  *
  * Exit status 0 on success, 1 on failure (with a message on stderr).
  */
@@ -215,21 +212,6 @@ static int do_load(const char *prog, const char *dir)
 	return 0;
 }
 
-static int do_swap(const char *link_pin, const char *prog_pin)
-{
-	int lfd = bpf_obj_get(link_pin), pfd = bpf_obj_get(prog_pin);
-
-	if (lfd < 0)
-		return die(link_pin, errno);
-	if (pfd < 0)
-		return die(prog_pin, errno);
-	if (bpf_link_update(lfd, pfd, NULL))
-		return die("bpf_link_update", errno);
-	close(lfd);
-	close(pfd);
-	return 0;
-}
-
 static int do_read(const char *dir)
 {
 	char path[512];
@@ -307,13 +289,10 @@ int main(int argc, char **argv)
 		return do_detach(argv[2]);
 	if (argc == 4 && !strcmp(argv[1], "load"))
 		return do_load(argv[2], argv[3]);
-	if (argc == 4 && !strcmp(argv[1], "swap"))
-		return do_swap(argv[2], argv[3]);
 	fprintf(stderr, "usage: bench_xdp attach IFNAME sink|router|pass|drop|tcrouter "
 			"native|generic|tc PINDIR\n"
 			"       bench_xdp read PINDIR\n"
 			"       bench_xdp detach PINDIR\n"
-			"       bench_xdp load router|tcrouter PINDIR\n"
-			"       bench_xdp swap LINKPIN PROGPIN\n");
+			"       bench_xdp load router|tcrouter PINDIR\n");
 	return 2;
 }

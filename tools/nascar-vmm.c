@@ -550,26 +550,31 @@ static void ab_open(struct ab *ab, const char *spec, double slice, int first)
 	ab_put(ab, first);
 }
 
-/* Close the running slice at (now, frames, cpu); start the next on the other
- * program unless last. */
-static void ab_mark(struct ab *ab, double now, uint64_t frames, uint64_t cpu, int last)
+/* The running slice starts at (now, frames, cpu). */
+static void ab_start(struct ab *ab, double now, uint64_t frames, uint64_t cpu)
 {
-	if (ab->t_mark > 0) {
-		ab->secs[ab->cur] += now - ab->t_mark;
-		ab->frames[ab->cur] += frames - ab->f_mark;
-		ab->cpu_ns[ab->cur] += cpu - ab->c_mark;
-		ab->slices++;
-	}
-	if (!last && ab->t_mark > 0) {
-		/* The swap's own time counts for neither program. */
-		ab_put(ab, !ab->cur);
-		cpu = thread_cpu_ns();
-		ab->swap_s += now_mono() - now;
-		now = now_mono();
-	}
 	ab->t_mark = now;
 	ab->f_mark = frames;
 	ab->c_mark = cpu;
+}
+
+/* Close the running slice at (now, frames, cpu); unless last, put the
+ * other program on and start its slice once the swap is done (the swap's
+ * own time counts for neither program). */
+static void ab_mark(struct ab *ab, double now, uint64_t frames, uint64_t cpu, int last)
+{
+	double t;
+
+	ab->secs[ab->cur] += now - ab->t_mark;
+	ab->frames[ab->cur] += frames - ab->f_mark;
+	ab->cpu_ns[ab->cur] += cpu - ab->c_mark;
+	ab->slices++;
+	if (last)
+		return;
+	ab_put(ab, !ab->cur);
+	t = now_mono();
+	ab->swap_s += t - now;
+	ab_start(ab, t, frames, thread_cpu_ns());
 }
 
 static void ab_close(struct ab *ab)
@@ -665,7 +670,7 @@ static int do_gen(struct gen_opts *o)
 	t0 = now_mono();
 	deadline = t0 + o->seconds;
 	if (o->ab) {
-		ab_mark(&ab, t0, 0, cpu0, 0);
+		ab_start(&ab, t0, 0, cpu0);
 		next_slice = t0 + ab.slice;
 	}
 	while (!stop_flag) {
