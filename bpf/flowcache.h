@@ -23,23 +23,31 @@
 
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
 #include "nascar_abi.h"
 #include "maps.h"
 
-/* The set of a key: its words folded (the addresses, the ports, the
- * interface, protocol and family), spread by multiplications, the top
- * NASCAR_L1_SET_BITS bits. */
+/* The set of a key.  Everything but the ports is folded and mixed into a
+ * seed; the ports are added as numbers and the sum is spread by Fibonacci
+ * hashing (the top NASCAR_L1_SET_BITS bits of a multiplication by 2^32 /
+ * golden ratio), which spreads an arithmetic run of ports evenly: a
+ * client's connections to one server (Linux steps its ephemeral ports by
+ * 2) and the replies to them.  Up to NASCAR_L1_SETS keys that differ only
+ * by consecutive or every other port never put three in one set (one way
+ * would have to go), where a hash that mixes the ports in puts about one
+ * in ten of 1024 such flows in a set with two others.  Unrelated keys land
+ * as randomly as with any other hash. */
 static __always_inline __u32 nascar_l1_hash(const struct nascar_flow_key *k)
 {
 	const __u32 *w = (const __u32 *)k;
-	__u32 h;
+	__u32 s;
 
-	h = (w[0] ^ w[1] ^ w[2] ^ w[3]) * 0x9e3779b1u;
-	h ^= w[4] ^ w[5] ^ w[6] ^ w[7];
-	h = (h ^ w[8]) * 0x85ebca6bu;
-	h ^= w[9] ^ w[10];
-	h *= 0xc2b2ae35u;
-	return h >> (32 - NASCAR_L1_SET_BITS);
+	s = (w[0] ^ w[1] ^ w[2] ^ w[3]) * 0x85ebca6bu;
+	s ^= w[4] ^ w[5] ^ w[6] ^ w[7];
+	s = (s ^ w[9] ^ w[10]) * 0xc2b2ae35u;
+	s ^= s >> 15;
+	s += (__u32)bpf_ntohs(k->sport) + bpf_ntohs(k->dport);
+	return (s * 0x9e3779b1u) >> (32 - NASCAR_L1_SET_BITS);
 }
 
 static __always_inline int nascar_l1_key_eq(const struct nascar_flow_key *a,
@@ -51,11 +59,11 @@ static __always_inline int nascar_l1_key_eq(const struct nascar_flow_key *a,
 		 (__u64)(((const __u32 *)a)[10] ^ ((const __u32 *)b)[10]));
 }
 
-/* This CPU's set for key (never NULL in practice; the verifier wants the
- * check). */
+/* This CPU's set for key, or NULL for a CPU the loader sized no sets
+ * for. */
 static __always_inline struct nascar_l1_set *nascar_l1_set(const struct nascar_flow_key *key)
 {
-	__u32 i = nascar_l1_hash(key);
+	__u32 i = bpf_get_smp_processor_id() * NASCAR_L1_SETS + nascar_l1_hash(key);
 
 	return bpf_map_lookup_elem(&nascar_l1, &i);
 }

@@ -62,9 +62,15 @@ struct {
 /* Private to the programs: per CPU, a two-way set-associative copy of the
  * flow cache entries last used on that CPU (bpf/flowcache.h), in front of
  * nascar_flows.  An entry carries its whole key and the generation, so a
- * stale or absent entry is a miss that falls through to nascar_flows. */
-#define NASCAR_L1_SET_BITS 11
-#define NASCAR_L1_SETS (1u << NASCAR_L1_SET_BITS)
+ * stale or absent entry is a miss that falls through to nascar_flows.
+ *
+ * One plain array holds every CPU's sets, CPU c's at c * NASCAR_L1_SETS:
+ * BPF_F_MMAPABLE makes the kernel start its values on a page, so a set
+ * (three cache lines) starts on a cache line; a per-CPU array places its
+ * values at 8-byte alignment, where a set straddles four lines.  The loader
+ * sets max_entries to NASCAR_L1_SETS times the number of possible CPUs
+ * (nascar_l1_entries()); a CPU beyond it has no sets and uses
+ * nascar_flows alone. */
 struct nascar_l1_ent {
 	struct nascar_flow_key key;
 	__u32 pad0;
@@ -73,9 +79,11 @@ struct nascar_l1_ent {
 struct nascar_l1_set {
 	struct nascar_l1_ent way[2];
 };
+_Static_assert(sizeof(struct nascar_l1_set) % 64 == 0, "nascar_l1_set: whole cache lines");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__uint(max_entries, NASCAR_L1_SETS);
 	__type(key, __u32);
 	__type(value, struct nascar_l1_set);

@@ -286,6 +286,12 @@ struct nascar_flow_key {
 };
 _Static_assert(sizeof(struct nascar_flow_key) == 44, "nascar_flow_key size");
 
+/* The programs' private per-CPU first level in front of nascar_flows
+ * (bpf/maps.h, bpf/flowcache.h): NASCAR_L1_SETS sets per CPU, which the
+ * loader multiplies by the number of possible CPUs. */
+#define NASCAR_L1_SET_BITS 11
+#define NASCAR_L1_SETS (1u << NASCAR_L1_SET_BITS)
+
 /* struct nascar_flow_val.verdict: what the cached decision is. */
 #define NASCAR_V_FORWARD 1	/* forward to ifindex with the MACs below */
 #define NASCAR_V_STACK 2	/* hand to the stack (rule says stack, or not ours) */

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,6 +129,20 @@ static int reuse_devmap(struct bpf_map *map, const char *path, char *err, size_t
 	return 0;
 }
 
+int load_size_maps(struct bpf_object *obj)
+{
+	struct bpf_map *l1 = bpf_object__find_map_by_name(obj, "nascar_l1");
+	int ncpu = libbpf_num_possible_cpus();
+
+	if (!l1)
+		return 0; /* an object without the first level (--bpf-obj) */
+	if (ncpu < 1)
+		return ncpu < 0 ? ncpu : -EINVAL;
+	if ((unsigned int)ncpu > UINT32_MAX / NASCAR_L1_SETS)
+		return -E2BIG;
+	return bpf_map__set_max_entries(l1, (__u32)ncpu * NASCAR_L1_SETS);
+}
+
 int load_object(struct rt_bpf *b, const char *pin_dir, const char *obj_path, char *err,
 		size_t errlen)
 {
@@ -169,6 +184,10 @@ int load_object(struct rt_bpf *b, const char *pin_dir, const char *obj_path, cha
 		if (dbg && *dbg)
 			b->skel->rodata->nascar_debug = (__u32)strtoul(dbg, NULL, 0);
 	}
+	ret = load_size_maps(b->obj);
+	if (ret < 0)
+		return nfc_fail(err, errlen, ret, "cannot size the flow cache's per-CPU sets: %s",
+				strerror(-ret));
 	bpf_object__for_each_map(map, b->obj)
 	{
 		if (bpf_map__is_internal(map))

@@ -38,6 +38,10 @@ void load_init(struct rt_bpf *b);
  * the embedded skeleton.  Returns -EACCES etc; err is one line. */
 int load_object(struct rt_bpf *b, const char *pin_dir, const char *obj_path, char *err,
 		size_t errlen);
+/* Sizes the maps whose size depends on the machine (the per-CPU sets of
+ * nascar_l1: NASCAR_L1_SETS per possible CPU) in an opened, not yet loaded
+ * object.  Returns 0 or a negative errno. */
+int load_size_maps(struct bpf_object *obj);
 /* Only opens the pinned maps (status, stats, detach).  -ENOENT if none. */
 int load_pinned(struct rt_bpf *b, const char *pin_dir, char *err, size_t errlen);
 void load_close(struct rt_bpf *b);

@@ -19,6 +19,7 @@
 #include <bpf/libbpf.h>
 
 #include "harness.h"
+#include "../../runtime/load.h"
 #include "../../runtime/probe.h"
 #include "nascar.skel.h"
 
@@ -179,7 +180,9 @@ int env_open(struct env *e, __u32 debug_flags)
 	e->skel->rodata->nascar_fib_ttl_jiffies = NASCAR_FIB_TTL_JIFFIES(probe_kernel_hz());
 	e->fib_ttl_ns = (long long)e->skel->rodata->nascar_fib_ttl_jiffies * 1000000000LL /
 			(probe_kernel_hz() ? probe_kernel_hz() : 1000);
-	err = nascar_bpf__load(e->skel);
+	err = load_size_maps(e->skel->obj);
+	if (!err)
+		err = nascar_bpf__load(e->skel);
 	if (err) {
 		fprintf(stderr, "nascar_bpf__load: %s\n", strerror(-err));
 		nascar_bpf__destroy(e->skel);
