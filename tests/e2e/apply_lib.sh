@@ -130,8 +130,8 @@ peer_is() {
 	if [ "$kind" = tcp ]; then
 		got=$(rig_tcp_peer vm srv "$addr" "$port")
 	else
-		# one datagram and its echo: UDP may lose one (the rig alone loses
-		# about 1 in 15 on a cold start), so one retry on another port
+		# three datagrams and one echo (rig_udp_peer); one retry on
+		# another port for a loaded machine
 		got=$(rig_udp_peer vm srv "$addr" "$((port + 1))")
 		[ "$got" = "$want" ] || got=$(rig_udp_peer vm srv "$addr" "$((port + 51))")
 	fi

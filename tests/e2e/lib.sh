@@ -431,8 +431,13 @@ rig_tcp_peer() {
 rig_udp_peer() {
 	local cns=$1 sns=$2 addr=$3 port=${4:-7001} lst=UDP4-RECVFROM dst=$3
 	case "$addr" in *:*) lst=UDP6-RECVFROM dst="[$addr]" ;; esac
+	# the child reads the datagram before it answers: socat writes the
+	# datagram to the child's stdin, and a child that has already exited
+	# makes that write fail (EPIPE), so socat quits without sending the
+	# answer and the next datagram draws a port unreachable that ends the
+	# client (on a loaded machine, about 1 question in 10 failed this way)
 	rig_bg "upeer-$port" rig_exec "$sns" timeout 10 socat -T 5 "$lst:$port" \
-		SYSTEM:'echo "$SOCAT_PEERADDR"'
+		SYSTEM:'read -r _; echo "$SOCAT_PEERADDR"'
 	rig_wait_for 5 _rig_udp_bound "$sns" "$port" || return 1
 	# three datagrams 0.3 s apart: one lost datagram (a loaded machine, a
 	# neighbour entry still being resolved) must not fail the question
