@@ -69,7 +69,7 @@ struct {
  * (three cache lines) starts on a cache line; a per-CPU array places its
  * values at 8-byte alignment, where a set straddles four lines.  The loader
  * sets max_entries to NASCAR_L1_SETS times the number of possible CPUs
- * (nascar_l1_entries()); a CPU beyond it has no sets and uses
+ * (load_size_maps() in runtime/load.c); a CPU beyond it has no sets and uses
  * nascar_flows alone. */
 struct nascar_l1_ent {
 	struct nascar_flow_key key;

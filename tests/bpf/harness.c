@@ -181,10 +181,11 @@ int env_open(struct env *e, __u32 debug_flags)
 	e->fib_ttl_ns = (long long)e->skel->rodata->nascar_fib_ttl_jiffies * 1000000000LL /
 			(probe_kernel_hz() ? probe_kernel_hz() : 1000);
 	err = load_size_maps(e->skel->obj);
-	if (!err)
-		err = nascar_bpf__load(e->skel);
-	if (err) {
+	if (err)
+		fprintf(stderr, "load_size_maps: %s\n", strerror(-err));
+	else if ((err = nascar_bpf__load(e->skel)))
 		fprintf(stderr, "nascar_bpf__load: %s\n", strerror(-err));
+	if (err) {
 		nascar_bpf__destroy(e->skel);
 		e->skel = NULL;
 		return err;
