@@ -22,7 +22,13 @@
 #    uses cubic paced at 1.25x the rate (iperf3 --fq-rate 25M:
 #    SO_MAX_PACING_RATE, TCP's internal pacing; the policer must still drop
 #    a fifth of it).  TCP backs off on policer drops, so its goodput sits
-#    under the rate: asserted rate*0.7 < median of 3 runs of 4 s <= rate*1.1.
+#    under the rate: asserted rate*0.7 < median of 3 runs of 4 s <= rate.
+#    The upper bound is the rate itself: goodput counts payload and the
+#    policer whole frames (1448 of 1514 bytes), so a policer at the rate
+#    passes at most 19.2 Mbit/s of goodput (measured up to 19.18); at
+#    1.1x the rate a policer at 2x (the control below, whose sender paces
+#    at 25) could not be told apart whenever the shared host slowed the
+#    sender (one CI run: 25.02, 21.58, 21.25, median 21.58 < 22).
 #    A policer that drops too much collapses paced TCP (see the figures at
 #    15 and 10 mbit above), so the lower bound is what shows the policer
 #    drops no more than the rate asks;
@@ -73,7 +79,7 @@ FPORT=5202 # TCP bulk, unpoliced class fast
 
 # bounds (bits/s)
 UDP_LO=$((WANT * 9 / 10)) UDP_HI=$((WANT * 11 / 10))
-PACED_LO=$((WANT * 7 / 10)) PACED_HI=$((WANT * 11 / 10))
+PACED_LO=$((WANT * 7 / 10)) PACED_HI=$WANT
 UNPACED_HI=$((WANT * 11 / 10))
 UNPACED_PROMISE=$((WANT / 2)) # what a shaper meets; a policer does not (XFAIL)
 
@@ -170,7 +176,7 @@ variant() { # variant NAME MODE[/UPMODE]
 		test "$U_SENT" -gt $((WANT * 2))
 	check "$v: UDP flood held to ${RATE_MBIT} Mbit/s +-10% ($(mbit "$U_BPS") Mbit/s over $U_MS ms)" \
 		udp_ok "$U_BPS"
-	check "$v: TCP bulk (paced 1.25x) policed: rate*0.7 < goodput <= rate*1.1 (median $(mbit "$P_BPS") Mbit/s of $P_ALL)" \
+	check "$v: TCP bulk (paced 1.25x) policed: rate*0.7 < goodput <= rate (median $(mbit "$P_BPS") Mbit/s of $P_ALL)" \
 		paced_ok "$P_BPS"
 	check "$v: TCP bulk (unpaced, TSO) policed: makes progress, 0 < goodput <= rate*1.1 ($(mbit "$N_BPS") Mbit/s)" \
 		unpaced_ok "$N_BPS"
