@@ -221,7 +221,7 @@ demo: all
 	$(Q)O=$(O) sh tools/demo.sh
 
 format-check:
-	$(Q)clang-format --dry-run --Werror $(wildcard include/*.h lib/*.[ch] compiler/*.[ch] runtime/*.[ch] bpf/*.[ch] bench/bpf/*.[ch] tools/*.c)
+	$(Q)clang-format --dry-run --Werror $(wildcard include/*.h lib/*.[ch] compiler/*.[ch] runtime/*.[ch] bpf/*.[ch] bench/*.c bench/bpf/*.[ch] tests/*/*.[ch] tools/*.c)
 
 lint:
 	$(Q)cppcheck --quiet --enable=warning,portability,performance --error-exitcode=1 \

@@ -70,7 +70,7 @@ static void make_policy(struct policy *p, size_t n)
 
 int main(int argc, char **argv)
 {
-	static const size_t sizes[] = { 1, 100, 4096 };
+	static const size_t sizes[] = {1, 100, 4096};
 	int quick = argc > 1 && !strcmp(argv[1], "--quick");
 	long iters = quick ? 200000 : 2000000;
 	int runs = quick ? 3 : 7;

@@ -174,8 +174,7 @@ static void t_no_xdp_tx(struct env *e)
 	EXPECT(!run_xdp(e, e->ifx[0], pkt, len, &r) && r.retval == XDP_REDIRECT);
 	EXPECT(!env_reapply(e, native_ok));
 	EXPECT(!run_xdp(e, e->ifx[0], pkt, len, &r) && r.retval == XDP_REDIRECT);
-	result("xdp: generic XDP, or an egress taking native redirects: redirected as before",
-	       ok);
+	result("xdp: generic XDP, or an egress taking native redirects: redirected as before", ok);
 }
 
 /* Return path: nsc1 (uplink) with native XDP, peer offloading checksums. */

@@ -22,13 +22,12 @@
 #define C_SHAPED 0
 #define C_PLAIN 1
 
-static const char policy[] =
-	"interface nsc0 { role guest; }\n"
-	"interface nsc1 { role uplink; }\n"
-	"class shaped { priority 2; rate 10kbps; burst 1000; }\n"
-	"class plain { priority 6; }\n"
-	"flow s { to 10.0.0.10 port 5001; proto udp; class shaped; }\n"
-	"flow p { to 10.0.0.10 port 5002; proto udp; class plain; }\n";
+static const char policy[] = "interface nsc0 { role guest; }\n"
+			     "interface nsc1 { role uplink; }\n"
+			     "class shaped { priority 2; rate 10kbps; burst 1000; }\n"
+			     "class plain { priority 6; }\n"
+			     "flow s { to 10.0.0.10 port 5001; proto udp; class shaped; }\n"
+			     "flow p { to 10.0.0.10 port 5002; proto udp; class plain; }\n";
 
 static struct pktspec pkt_to(__u16 dport, __u16 sport)
 {
@@ -120,8 +119,7 @@ static void t_shape_elsewhere(struct env *e)
 {
 	__u8 nosched[2] = {NASCAR_IF_XDP | NASCAR_IF_XDP_NATIVE | NASCAR_IF_TC,
 			   NASCAR_IF_XDP | NASCAR_IF_TC};
-	__u8 xdponly[2] = {NASCAR_IF_XDP | NASCAR_IF_XDP_NATIVE,
-			   NASCAR_IF_XDP | NASCAR_IF_SCHED};
+	__u8 xdponly[2] = {NASCAR_IF_XDP | NASCAR_IF_XDP_NATIVE, NASCAR_IF_XDP | NASCAR_IF_SCHED};
 	struct pktspec s = pkt_to(5001, 30011);
 	struct nascar_counters c0, c1;
 	__u8 pkt[600];

@@ -22,7 +22,8 @@
 #    uses cubic paced at 1.25x the rate (iperf3 --fq-rate 25M:
 #    SO_MAX_PACING_RATE, TCP's internal pacing; the policer must still drop
 #    a fifth of it).  TCP backs off on policer drops, so its goodput sits
-#    under the rate: asserted rate*0.7 < median of 3 runs of 4 s <= rate.
+#    under the rate: asserted rate*0.7 < median of 3 runs of 4 s <= rate
+#    (in the first of up to two such sets that is).
 #    The upper bound is the rate itself: goodput counts payload and the
 #    policer whole frames (1448 of 1514 bytes), so a policer at the rate
 #    passes at most 19.2 Mbit/s of goodput (measured up to 19.18); at
@@ -152,15 +153,22 @@ flow flood { from $RIG_VM_IP4; to $RIG_SRV_IP4 port $UPORT; proto udp; class pud
 	fi
 
 	# TCP bulk on the policed class, paced at 1.25x the rate (see top):
-	# three runs of 4 s, the median
-	for _ in 1 2 3; do
-		t=$(rig_iperf_tcp vm srv "$RIG_SRV_IP4" 4 -C cubic --fq-rate $((RATE_MBIT * 5 / 4))M)
-		P_ALL="$P_ALL ${t:-0}"
+	# three runs of 4 s, the median; a second three when that median is
+	# outside the bounds (a stall of the shared host: one CI run's
+	# median was 11.9).  A control must be rejected by both.
+	local set runs
+	for set in 1 2; do
+		runs=""
+		for _ in 1 2 3; do
+			t=$(rig_iperf_tcp vm srv "$RIG_SRV_IP4" 4 -C cubic --fq-rate $((RATE_MBIT * 5 / 4))M)
+			runs="$runs ${t:-0}"
+		done
+		# shellcheck disable=SC2086 # one run per word
+		P_BPS=$(printf '%s\n' $runs | rig_median)
+		P_BPS=${P_BPS%.*}
+		P_ALL="${P_ALL:+$P_ALL; }$(for t in $runs; do mbit "$t"; echo; done | paste -sd' ')"
+		paced_ok "$P_BPS" && break
 	done
-	# shellcheck disable=SC2086 # one run per word
-	P_BPS=$(printf '%s\n' $P_ALL | rig_median)
-	P_BPS=${P_BPS%.*}
-	P_ALL=$(for t in $P_ALL; do mbit "$t"; echo; done | paste -sd' ')
 	# and unpaced, TSO super-packets and all
 	if [ "$unpaced" = unpaced ]; then
 		N_BPS=$(rig_iperf_tcp vm srv "$RIG_SRV_IP4" 4)

@@ -55,8 +55,8 @@ static void mask_prefix(struct pol_prefix *p)
 
 static void rnd_prefix(struct pol_prefix *p, uint8_t family)
 {
-	static const uint8_t v4len[] = { 8, 16, 24, 29, 32 };
-	static const uint8_t v6len[] = { 16, 64, 120, 128 };
+	static const uint8_t v4len[] = {8, 16, 24, 29, 32};
+	static const uint8_t v6len[] = {16, 64, 120, 128};
 
 	memset(p, 0, sizeof(*p));
 	if (!family)
@@ -82,20 +82,22 @@ static void rnd_ports(uint16_t *lo, uint16_t *hi)
 
 static void rnd_policy(struct policy *p, size_t nflows)
 {
-	static const int protos[] = { 6, 17, 1, 58 };
+	static const int protos[] = {6, 17, 1, 58};
 	size_t i;
 
 	memset(p, 0, sizeof(*p));
 	p->nifaces = 1 + rnd_below(3);
 	p->ifaces = calloc(p->nifaces, sizeof(*p->ifaces));
 	for (i = 0; i < p->nifaces; i++) {
-		snprintf(p->ifaces[i].name, sizeof(p->ifaces[i].name), "if%u", (unsigned int)(i % 64));
+		snprintf(p->ifaces[i].name, sizeof(p->ifaces[i].name), "if%u",
+			 (unsigned int)(i % 64));
 		p->ifaces[i].role = i ? NASCAR_ROLE_UPLINK : NASCAR_ROLE_GUEST;
 	}
 	p->nclasses = 1 + rnd_below(4);
 	p->classes = calloc(p->nclasses, sizeof(*p->classes));
 	for (i = 0; i < p->nclasses; i++) {
-		snprintf(p->classes[i].name, sizeof(p->classes[i].name), "c%u", (unsigned int)(i % 1000));
+		snprintf(p->classes[i].name, sizeof(p->classes[i].name), "c%u",
+			 (unsigned int)(i % 1000));
 		p->classes[i].priority = (uint8_t)(i % 8);
 		p->classes[i].dscp = NASCAR_DSCP_KEEP;
 	}
@@ -103,9 +105,9 @@ static void rnd_policy(struct policy *p, size_t nflows)
 	p->flows = calloc(nflows ? nflows : 1, sizeof(*p->flows));
 	for (i = 0; i < nflows; i++) {
 		struct pol_flow *f = &p->flows[i];
-		uint8_t fam = (uint8_t)(rnd_below(3) == 0   ? 0
-					: rnd_below(2) ? NASCAR_FAM_V4
-						       : NASCAR_FAM_V6);
+		uint8_t fam = (uint8_t)(rnd_below(3) == 0 ? 0
+					: rnd_below(2)	  ? NASCAR_FAM_V4
+							  : NASCAR_FAM_V6);
 
 		snprintf(f->name, sizeof(f->name), "f%u", (unsigned int)i);
 		rnd_prefix(&f->src, rnd_below(2) ? fam : 0);
@@ -118,8 +120,9 @@ static void rnd_policy(struct policy *p, size_t nflows)
 		}
 		f->in_iface = rnd_below(2) ? (int)rnd_below((uint32_t)p->nifaces) : POL_IFACE_ANY;
 		f->action = (int)rnd_below(3);
-		f->class_idx = f->action == NASCAR_ACT_FORWARD ? (int)rnd_below((uint32_t)p->nclasses)
-							       : POL_CLASS_NONE;
+		f->class_idx = f->action == NASCAR_ACT_FORWARD
+				       ? (int)rnd_below((uint32_t)p->nclasses)
+				       : POL_CLASS_NONE;
 		f->line = (unsigned int)i + 1;
 	}
 	p->default_action = NASCAR_ACT_STACK;
@@ -153,7 +156,8 @@ static uint32_t ref_classify(const struct policy *p, int ifid, const struct nfc_
 			continue;
 		if (f->proto != POL_PROTO_ANY && f->proto != k->proto)
 			continue;
-		if (!ref_prefix(&f->src, k->family, k->src) || !ref_prefix(&f->dst, k->family, k->dst))
+		if (!ref_prefix(&f->src, k->family, k->src) ||
+		    !ref_prefix(&f->dst, k->family, k->dst))
 			continue;
 		if (k->sport < f->sport_lo || k->sport > f->sport_hi || k->dport < f->dport_lo ||
 		    k->dport > f->dport_hi)
@@ -165,7 +169,7 @@ static uint32_t ref_classify(const struct policy *p, int ifid, const struct nfc_
 
 static void rnd_pkt(struct nfc_pkt *k)
 {
-	static const uint8_t protos[] = { 6, 17, 1, 58, 47 };
+	static const uint8_t protos[] = {6, 17, 1, 58, 47};
 
 	memset(k, 0, sizeof(*k));
 	k->family = rnd_below(2) ? NASCAR_FAM_V4 : NASCAR_FAM_V6;
@@ -274,7 +278,8 @@ static void test_corruption(void)
 	}
 	CHECK(accepted == 0, "%d corrupted images accepted", accepted);
 	for (i = 0; i < size; i++)
-		CHECK(nfc_parse(buf, i, &img, err, sizeof(err)) < 0, "truncation to %zu accepted", i);
+		CHECK(nfc_parse(buf, i, &img, err, sizeof(err)) < 0, "truncation to %zu accepted",
+		      i);
 	((struct nfc_header *)buf)->abi_version = NASCAR_ABI_VERSION + 1;
 	CHECK(nfc_parse(buf, size, &img, err, sizeof(err)) < 0 && strstr(err, "ABI version"),
 	      "wrong ABI: %s", err);
