@@ -14,7 +14,7 @@
 #
 # Also per mode: a UDP flood offered at 100 Mbit/s into a `rate 30mbit;
 # police;` class is delivered at 0.8x..1.1x the rate with its drops counted,
-# and bulk TCP through an uplink declared `rate 100mbit` gets 70..105 Mbit/s
+# and bulk TCP through an uplink declared `rate 100mbit` gets 70..105 Mbit/s.
 # Each rate is the first of up to three runs within its bounds (see tries).
 #
 # Knobs (the checks keep expecting the defaults: change one to see them

@@ -35,21 +35,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		h->checksum = nfc_crc32c((char *)buf + sizeof(*h), size - sizeof(*h));
 	}
 	if (nfc_parse(buf, size, &img, err, sizeof(err)) == 0) {
+		/* one packet a line */
+		/* clang-format off */
 		static const struct nfc_pkt pkts[] = {
-			{.family = NASCAR_FAM_V4,
-			 .proto = 17,
-			 .sport = 5000,
-			 .dport = 29536,
-			 .src = {172, 16, 0, 42},
-			 .dst = {10, 0, 0, 10}},
-			{.family = NASCAR_FAM_V6,
-			 .proto = 6,
-			 .sport = 1,
-			 .dport = 13400,
-			 .src = {0xfd, 0, 0, 0x16},
-			 .dst = {0xfd, 0, 0, 0x10}},
-			{.family = NASCAR_FAM_V4, .proto = 1},
+			{ .family = NASCAR_FAM_V4, .proto = 17, .sport = 5000, .dport = 29536,
+			  .src = { 172, 16, 0, 42 }, .dst = { 10, 0, 0, 10 } },
+			{ .family = NASCAR_FAM_V6, .proto = 6, .sport = 1, .dport = 13400,
+			  .src = { 0xfd, 0, 0, 0x16 }, .dst = { 0xfd, 0, 0, 0x10 } },
+			{ .family = NASCAR_FAM_V4, .proto = 1 },
 		};
+		/* clang-format on */
 		struct nfc_verdict v;
 		size_t i;
 		int id;
