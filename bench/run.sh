@@ -37,14 +37,14 @@ if [ $quick = 1 ]; then
 	HIT_REPS=${reps:-1} HIT_SECS=${secs:-1} HIT_SLICE_MS=50
 	TCP_REPS=${reps:-1} TCP_SECS=2 TCP_LINKS="tap-on" TCP_LOADS="16k"
 	TCP_MODES="baseline auto"
-	QOS_SECS=2 PROG_REPEAT=100000 SHAPE_SECS=3 SHAPE_REPS=1
+	PROF_SECS=3 QOS_SECS=2 PROG_REPEAT=100000 SHAPE_SECS=3 SHAPE_REPS=1
 else
 	PPS_REPS=${reps:-5} PPS_SECS=${secs:-1.5} PPS_FLOWS=${PPS_FLOWS:-"1 16 1024"}
 	HIT_REPS=${reps:-6} HIT_SECS=${secs:-2} HIT_SLICE_MS=50
 	TCP_REPS=${reps:-3} TCP_SECS=2 TCP_LINKS="tap-on tap-off veth-on veth-off"
 	TCP_LOADS="64x4 16k"
 	TCP_MODES="baseline norules tc hybrid auto"
-	QOS_SECS=10 PROG_REPEAT=1000000 SHAPE_SECS=8 SHAPE_REPS=3
+	PROF_SECS=6 QOS_SECS=10 PROG_REPEAT=1000000 SHAPE_SECS=8 SHAPE_REPS=3
 fi
 # nascar-*-nol1: the same hook with the per-CPU first level of the flow
 # cache switched off (NASCAR_BENCH_DEBUG, runtime/load.c): what it buys, in
@@ -338,6 +338,98 @@ hit_section() {
 }
 
 # =========================================================================
+# 1c. where the writing thread's time goes (perf, opt-in: --only prof)
+# =========================================================================
+# One generator run per mode with `perf record -e cpu-clock` on the
+# generator's CPU (hrtimer sampling: this machine's guest has no PMU), and
+# the symbols that take the most samples, each as a share and as ns of the
+# thread's CPU time per frame.  BPF programs show as bpf_prog_<tag>_<name>
+# (net.core.bpf_jit_kallsyms is set for the run).  Not in the default run:
+# perf may be missing, and the profile is for reading, not a figure.
+# prof_lines LINES NS < SAMPLE-IPS: the samples that fall in the program
+# of LINES (bench/jitlines: address, file:line, source), per source line,
+# most first: share of all samples, ns per frame, share of the program's.
+prof_lines() {
+	awk -v ns="$2" -v lines="$1" '
+	# the low 32 bits of a hex address (mawk has no strtonum; a program
+	# spans far less than 4 GB)
+	function hex(s,    i, v) {
+		s = tolower(substr(s, length(s) > 8 ? length(s) - 7 : 1)); v = 0
+		for (i = 1; i <= length(s); i++) v = v * 16 + index("0123456789abcdef", substr(s, i, 1)) - 1
+		return v
+	}
+	BEGIN {
+		while ((getline l < lines) > 0) {
+			split(l, f, " ")
+			n++; a[n] = hex(f[1]); loc[n] = f[2]
+			src[n] = substr(l, length(f[1]) + length(f[2]) + 3)
+		}
+	}
+	{
+		total++
+		ip = hex($1)
+		if (!n || ip < a[1] || ip >= a[n]) next
+		lo = 1; hi = n
+		while (lo < hi) { mid = int((lo + hi + 1) / 2); if (a[mid] <= ip) lo = mid; else hi = mid - 1 }
+		hit[loc[lo] " " src[lo]]++; in_prog++
+	}
+	END {
+		for (k in hit)
+			printf "%6.2f%% %6.1f ns %5.1f%%  %s\n", 100 * hit[k] / total,
+				ns * hit[k] / total, 100 * hit[k] / in_prog, k
+	}' | sort -rn
+}
+PROF_MODES=${PROF_MODES:-"nascar-xdp ref-native nascar-tc ref-tc limit"}
+prof_section() {
+	local mode fl=${PROF_FLOWS:-16} kall out
+	command -v perf >/dev/null 2>&1 || { log "prof: no perf (apt-get install linux-perf)"; return 0; }
+	kall=$(cat /proc/sys/net/core/bpf_jit_kallsyms 2>/dev/null)
+	echo 1 >/proc/sys/net/core/bpf_jit_kallsyms 2>/dev/null
+	pps_rig_up || return 1
+	for mode in $PROF_MODES; do
+		if ! mode_on "$mode"; then
+			log "prof: $mode unavailable"
+			mode_off "$mode"
+			continue
+		fi
+		pps_once "$fl" complete 1 # warm the caches and the neighbours
+		if [ -n "${PROF_ANNOTATE:-}" ]; then
+			mkdir -p "$PROF_ANNOTATE"
+			case $mode in
+			nascar-xdp | nascar-xdp-*) "$OB/bench/jitlines" "$PIN/prog_nascar_xdp" ;;
+			nascar-tc | nascar-tc-*) "$OB/bench/jitlines" "$PIN/prog_nascar_tc" ;;
+			ref-* | limit) rig_exec gw "$OB/bench/jitlines" "$BP/tap/link" ;;
+			esac >"$PROF_ANNOTATE/$mode.lines" 2>/dev/null
+		fi
+		perf record -q -e cpu-clock -F "${PROF_FREQ:-2000}" -C "$GEN_CPU" -o "$W/prof-$mode.data" -- \
+			sleep "$PROF_SECS" >/dev/null 2>&1 &
+		sleep 0.2
+		pps_once "$fl" complete "$((PROF_SECS - 1))"
+		wait
+		out=$(perf report -q -i "$W/prof-$mode.data" --stdio --sort sym 2>/dev/null |
+			awk -v ns="$M_GNS" 'NF >= 3 && $1 ~ /%$/ {
+				p = $1; sub(/%/, "", p); $1 = ""; $2 = ""
+				if (p + 0 >= 0.5) printf "  %6.2f%%  %6.1f ns  %s\n", p, p * ns / 100, $0 }')
+		{
+			echo "prof: $mode flows=$fl complete: fps=$M_FPS gen ns/frame=$M_GNS"
+			echo "$out"
+		} | tee -a "$W/prof.txt" >&2
+		# PROF_ANNOTATE=DIR: the data and the JITed programs' annotation
+		if [ -n "${PROF_ANNOTATE:-}" ]; then
+			mkdir -p "$PROF_ANNOTATE"
+			cp "$W/prof-$mode.data" "$PROF_ANNOTATE/"
+			perf script -i "$W/prof-$mode.data" -F ip 2>/dev/null |
+				prof_lines "$PROF_ANNOTATE/$mode.lines" "$M_GNS" |
+				tee "$PROF_ANNOTATE/$mode.hot" | head -40 >&2
+		fi
+		mode_off "$mode"
+	done
+	helper_off srv sink
+	rig_down
+	[ -n "$kall" ] && echo "$kall" >/proc/sys/net/core/bpf_jit_kallsyms 2>/dev/null
+}
+
+# =========================================================================
 # 2. TCP throughput (iperf3)
 # =========================================================================
 tcp_mode_on() {
@@ -553,6 +645,7 @@ classify_section() {
 
 want pps && pps_section
 want hit && hit_section
+want prof && prof_section
 want tcp && tcp_section
 want qos && qos_section
 want shape && shape_section

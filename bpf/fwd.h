@@ -258,10 +258,9 @@ static __always_inline int nascar_run(void *ctx, const int xdp)
 	}
 
 	__builtin_memset(&pk, 0, sizeof(pk));
-	r = nascar_parse(data, data_end, (__u32)h.len, &pk);
+	r = nascar_parse(data, data_end, (__u32)h.len, h.ifindex, &pk);
 	if (r == NP_OTHER || r == NP_ND)
 		return to_stack(ctx, xdp, &h, NASCAR_NO_RULE, NASCAR_NO_CLASS);
-	pk.key.ifindex = h.ifindex;
 	if (nascar_debug & NASCAR_DBG_STOP_PARSE)
 		return RET_PASS(xdp);
 

@@ -16,23 +16,27 @@
 #include "csum.h"
 
 /* TTL - 1 and DSCP; IPv4 header checksum updated incrementally (which
- * also keeps the 16-bit sum of the header, hence skb->csum, unchanged). */
+ * also keeps the 16-bit sum of the header, hence skb->csum, unchanged).
+ * The two changed 16-bit words are read once and their new values made
+ * in registers: reading a word back after a byte store into it would wait
+ * for the store to reach the cache. */
 static __always_inline void rewrite_ip4(struct iphdr *ip, __u8 dscp)
 {
 	__u16 *w = (__u16 *)ip;
-	__u16 old, new;
+	__u16 w0 = w[0], w4 = w[4], n4;
 	__u16 check = ip->check;
 
 	if (dscp != NASCAR_DSCP_KEEP) {
-		old = w[0];
-		ip->tos = (dscp << 2) | (ip->tos & 3);
-		new = w[0];
-		check = csum_replace16(check, old, new);
+		/* version/IHL, then TOS: DSCP in its top six bits, ECN kept */
+		__u16 n0 = bpf_htons((bpf_ntohs(w0) & 0xff03) | ((__u16)(dscp & 0x3f) << 2));
+
+		check = csum_replace16(check, w0, n0);
+		w[0] = n0;
 	}
-	old = w[4];
-	ip->ttl -= 1;
-	new = w[4];
-	ip->check = csum_replace16(check, old, new);
+	/* TTL, then protocol */
+	n4 = bpf_htons(bpf_ntohs(w4) - 0x100);
+	w[4] = n4;
+	ip->check = csum_replace16(check, w4, n4);
 }
 
 static __always_inline void rewrite_ip6(struct ipv6hdr *ip6, __u8 dscp)
