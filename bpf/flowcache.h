@@ -14,7 +14,9 @@
  * Contract: nascar_flows stays the cache of record (the miss path and a
  * route refresh write it, then the set); an entry here is only a copy,
  * valid when its key equals the packet's and its generation is the active
- * one.  A set is per CPU and XDP and TC ingress never nest on one CPU, so
+ * one.  It also holds the ingress interface's id, flags and role as they
+ * were under that generation (constant within it), so a hit needs no
+ * interface lookup.  A set is per CPU and XDP and TC ingress never nest on one CPU, so
  * its entries can be used in place.  Each CPU refreshes its copy of a route on
  * its own after nascar_fib_ttl_jiffies (fwd.h), as it would the shared entry.
  */
@@ -68,25 +70,28 @@ static __always_inline struct nascar_l1_set *nascar_l1_set(const struct nascar_f
 	return bpf_map_lookup_elem(&nascar_l1, &i);
 }
 
-/* The set's decision for key under generation gen, or NULL. */
-static __always_inline struct nascar_flow_val *
+/* The set's entry for key under generation gen, or NULL. */
+static __always_inline struct nascar_l1_ent *
 nascar_l1_get(struct nascar_l1_set *s, const struct nascar_flow_key *key, __u32 gen)
 {
 	if (!s)
 		return 0;
 	if (s->way[0].val.generation == gen && nascar_l1_key_eq(&s->way[0].key, key))
-		return &s->way[0].val;
+		return &s->way[0];
 	if (s->way[1].val.generation == gen && nascar_l1_key_eq(&s->way[1].key, key))
-		return &s->way[1].val;
+		return &s->way[1];
 	return 0;
 }
 
 /* The set takes key's decision v (a copy of what nascar_flows holds; key
- * is not in the set under v's generation): into a way that holds an older
- * generation, else into way 0, whose entry moves to way 1 (dropping that
- * one).  Returns the copy, or v when there is no set. */
-static __always_inline struct nascar_flow_val *
-nascar_l1_put(struct nascar_l1_set *s, const struct nascar_flow_key *key, struct nascar_flow_val *v)
+ * is not in the set under v's generation) and the ingress interface's id,
+ * flags and role: into a way that holds an older generation, else into
+ * way 0, whose entry moves to way 1 (dropping that one).  Returns the
+ * copy of v, or v when there is no set. */
+static __always_inline struct nascar_flow_val *nascar_l1_put(struct nascar_l1_set *s,
+							     const struct nascar_flow_key *key,
+							     struct nascar_flow_val *v, __u8 ifid,
+							     __u8 iflags, __u8 role)
 {
 	struct nascar_l1_ent *e;
 
@@ -101,6 +106,9 @@ nascar_l1_put(struct nascar_l1_set *s, const struct nascar_flow_key *key, struct
 		e = &s->way[0];
 	}
 	__builtin_memcpy(&e->key, key, sizeof(e->key));
+	e->ifid = ifid;
+	e->iflags = iflags;
+	e->role = role;
 	__builtin_memcpy(&e->val, v, sizeof(e->val));
 	return &e->val;
 }

@@ -9,16 +9,19 @@
  * half that does not apply.
  *
  * Order per packet (both hooks):
- *   1. active slot and generation from nascar_state; ingress interface
- *      must be declared by that slot (nascar_ifaces), else
- *      XDP_PASS/TC_ACT_OK untouched and uncounted;
- *   2. TC only: a VLAN's frame -> stack; the rule XDP handed over;
- *      parse; not IP, IPv6 ND -> stack;
- *   3. flow cache hit (same generation) -> cached decision (a route older
+ *   1. active slot and generation from nascar_state; TC only: the rule
+ *      XDP handed over (or that XDP sent the packet to the stack); parse;
+ *   2. the per-CPU first level of the flow cache (flowcache.h): a hit of
+ *      this generation carries the ingress interface's id and flags;
+ *   3. otherwise the ingress interface must be declared by the active
+ *      slot (nascar_ifaces), else XDP_PASS/TC_ACT_OK untouched and
+ *      uncounted; TC: a VLAN's frame -> stack; not IP, IPv6 ND -> stack;
+ *      then nascar_flows;
+ *   4. flow cache hit (same generation) -> cached decision (a route older
  *      than NASCAR_FIB_TTL_NS looked up again); miss: allow-src (spoofed
  *      -> drop), not classifiable -> stack, classify (nascar_first_match),
  *      for forward: FIB lookup (route_flow); store;
- *   4. act: drop / stack / forward (TTL, MTU, policer, rewrite, redirect).
+ *   5. act: drop / stack / forward (TTL, MTU, policer, rewrite, redirect).
  * A cache hit skips allow-src: the entry was made for this very source
  * under this very generation, which already passed it.
  *
@@ -218,31 +221,8 @@ static __always_inline int nascar_run(void *ctx, const int xdp)
 	 * nothing has been switched to yet, so nothing is ours. */
 	if (!h.gen)
 		return RET_PASS(xdp);
-	k0 = h.ifindex & (NASCAR_IFCACHE - 1);
-	ic = bpf_map_lookup_elem(&nascar_ifcache, &k0);
-	if (!ic)
+	if (nascar_debug & NASCAR_DBG_STOP_STATE)
 		return RET_PASS(xdp);
-	if (ic->ifindex != h.ifindex || ic->generation != h.gen) {
-		ik.ifindex = h.ifindex;
-		ik.slot = h.slot;
-		ifc = bpf_map_lookup_elem(&nascar_ifaces, &ik);
-		if (!ifc)
-			return RET_PASS(xdp);
-		ic->ifc = *ifc;
-		ic->ifindex = h.ifindex;
-		ic->generation = h.gen;
-	}
-	h.ifid = ic->ifc.id & (NASCAR_MAX_IFACES - 1);
-	h.iflags = ic->ifc.flags;
-	h.role = ic->ifc.role;
-	if (nascar_debug & NASCAR_DBG_STOP_IFACE)
-		return RET_PASS(xdp);
-
-	/* The tag was taken off into the skb (on receive, before TC): a frame
-	 * of a VLAN, not an untagged frame of this interface.  Tags still in
-	 * the bytes make the parser say NP_OTHER. */
-	if (!xdp && skb->vlan_present)
-		return to_stack(ctx, xdp, &h, NASCAR_NO_RULE, NASCAR_NO_CLASS);
 
 	if (!xdp) {
 		/* hand-over from XDP */
@@ -259,20 +239,58 @@ static __always_inline int nascar_run(void *ctx, const int xdp)
 
 	__builtin_memset(&pk, 0, sizeof(pk));
 	r = nascar_parse(data, data_end, (__u32)h.len, h.ifindex, &pk);
-	if (r == NP_OTHER || r == NP_ND)
-		return to_stack(ctx, xdp, &h, NASCAR_NO_RULE, NASCAR_NO_CLASS);
 	if (nascar_debug & NASCAR_DBG_STOP_PARSE)
 		return RET_PASS(xdp);
 
+	/* The first level first: an entry of this generation was made for a
+	 * packet of this very interface under this very policy, so it carries
+	 * the interface's id and flags too, and a hit needs no interface
+	 * lookup.  (A frame of a VLAN, tag taken off into the skb, is not a
+	 * frame of this interface: it takes the way below.) */
 	cv = 0;
-	if (r == NP_OK && !(nascar_debug & NASCAR_DBG_NO_CACHE)) {
-		if (!(nascar_debug & NASCAR_DBG_NO_L1))
-			l1 = nascar_l1_set(&pk.key);
-		cv = nascar_l1_get(l1, &pk.key, h.gen);
-		if (!cv) {
+	if (r == NP_OK && !(nascar_debug & (NASCAR_DBG_NO_CACHE | NASCAR_DBG_NO_L1)) &&
+	    (xdp || !skb->vlan_present)) {
+		struct nascar_l1_ent *e;
+
+		l1 = nascar_l1_set(&pk.key);
+		e = nascar_l1_get(l1, &pk.key, h.gen);
+		if (e) {
+			cv = &e->val;
+			h.ifid = e->ifid & (NASCAR_MAX_IFACES - 1);
+			h.iflags = e->iflags;
+			h.role = e->role;
+		}
+	}
+	if (!cv) {
+		k0 = h.ifindex & (NASCAR_IFCACHE - 1);
+		ic = bpf_map_lookup_elem(&nascar_ifcache, &k0);
+		if (!ic)
+			return RET_PASS(xdp);
+		if (ic->ifindex != h.ifindex || ic->generation != h.gen) {
+			ik.ifindex = h.ifindex;
+			ik.slot = h.slot;
+			ifc = bpf_map_lookup_elem(&nascar_ifaces, &ik);
+			if (!ifc)
+				return RET_PASS(xdp);
+			ic->ifc = *ifc;
+			ic->ifindex = h.ifindex;
+			ic->generation = h.gen;
+		}
+		h.ifid = ic->ifc.id & (NASCAR_MAX_IFACES - 1);
+		h.iflags = ic->ifc.flags;
+		h.role = ic->ifc.role;
+
+		/* The tag was taken off into the skb (on receive, before TC):
+		 * a frame of a VLAN, not an untagged frame of this interface.
+		 * Tags still in the bytes make the parser say NP_OTHER. */
+		if (!xdp && skb->vlan_present)
+			return to_stack(ctx, xdp, &h, NASCAR_NO_RULE, NASCAR_NO_CLASS);
+		if (r == NP_OTHER || r == NP_ND)
+			return to_stack(ctx, xdp, &h, NASCAR_NO_RULE, NASCAR_NO_CLASS);
+		if (r == NP_OK && !(nascar_debug & NASCAR_DBG_NO_CACHE)) {
 			cv = bpf_map_lookup_elem(&nascar_flows, &pk.key);
 			if (cv && cv->generation == h.gen)
-				cv = nascar_l1_put(l1, &pk.key, cv);
+				cv = nascar_l1_put(l1, &pk.key, cv, h.ifid, h.iflags, h.role);
 		}
 	}
 	if ((nascar_debug & NASCAR_DBG_STOP_LOOKUP) && cv && cv->generation == h.gen)
@@ -362,7 +380,7 @@ static __always_inline int nascar_run(void *ctx, const int xdp)
 			f->stack_reason = NASCAR_SR_RULE;
 		}
 		bpf_map_update_elem(&nascar_flows, &pk.key, f, BPF_ANY);
-		nascar_l1_put(l1, &pk.key, f);
+		nascar_l1_put(l1, &pk.key, f, h.ifid, h.iflags, h.role);
 	}
 
 	/* ---- act ---- */

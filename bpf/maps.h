@@ -73,7 +73,10 @@ struct {
  * nascar_flows alone. */
 struct nascar_l1_ent {
 	struct nascar_flow_key key;
-	__u32 pad0;
+	__u8 ifid; /* the ingress interface's (key.ifindex) nascar_iface */
+	__u8 iflags;
+	__u8 role;
+	__u8 pad0;
 	struct nascar_flow_val val;
 };
 struct nascar_l1_set {

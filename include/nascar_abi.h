@@ -443,9 +443,10 @@ enum nascar_dbg {
 	NASCAR_DBG_NO_COUNT = 0x02, /* no counter updates (bench: their cost) */
 	NASCAR_DBG_NO_L1 = 0x04,    /* no per-CPU cache: nascar_flows every packet */
 	/* tests/bpf/bench.c, the hit's cost per step: pass after the state
-	 * and interface lookups, after the parse, after the cache lookup;
-	 * a hit that never reads the clock (so never refreshes its route) */
-	NASCAR_DBG_STOP_IFACE = 0x08,
+	 * lookup, after the parse, after the cache lookup (which on a miss
+	 * of the first level includes the interface lookup); a hit that
+	 * never reads the clock (so never refreshes its route) */
+	NASCAR_DBG_STOP_STATE = 0x08,
 	NASCAR_DBG_STOP_PARSE = 0x10,
 	NASCAR_DBG_STOP_LOOKUP = 0x20,
 	NASCAR_DBG_NO_CLOCK = 0x40,

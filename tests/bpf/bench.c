@@ -107,7 +107,7 @@ enum {
 	V_NOCNT,       /* no counter updates */
 	V_NOL1,	       /* no per-CPU first level: nascar_flows each packet */
 	V_NOCLOCK,     /* no clock read (no route refresh) */
-	V_STOP_IFACE,  /* pass after the state and interface lookups */
+	V_STOP_STATE,  /* pass after the state lookup */
 	V_STOP_PARSE,  /* pass after the parse */
 	V_STOP_LOOKUP, /* pass after the cache lookup */
 	V_N
@@ -118,7 +118,7 @@ static const __u32 v_debug[V_N] = {0,
 				   NASCAR_DBG_NO_COUNT,
 				   NASCAR_DBG_NO_L1,
 				   NASCAR_DBG_NO_CLOCK,
-				   NASCAR_DBG_STOP_IFACE,
+				   NASCAR_DBG_STOP_STATE,
 				   NASCAR_DBG_STOP_PARSE,
 				   NASCAR_DBG_STOP_LOOKUP};
 #define NASCAR_BENCH_ROUNDS 5
@@ -220,7 +220,7 @@ int bench_main(int argc, char **argv)
 								len3, repeat, &ret)
 						      : measure(v[j].prog_xdp, v[j].ifx[0], pkt,
 								len, repeat, &ret);
-				if (ret != (j >= V_STOP_IFACE ? XDP_PASS : XDP_REDIRECT))
+				if (ret != (j >= V_STOP_STATE ? XDP_PASS : XDP_REDIRECT))
 					fprintf(stderr, "bench: variant %d returned %u\n", j, ret);
 			}
 			ratio[r] = t[r][V_HIT] / t[r][R];
@@ -245,10 +245,10 @@ int bench_main(int argc, char **argv)
 		       "(%.2fx router)\n",
 		       sizes[i], t_pass[i], t_router[i], t_hit[i], ratio[0]);
 		/* where the hit's time goes, step by step */
-		printf("bench: hit steps flows %-5d  entry+state+iface %5.1f  parse %5.1f  "
+		printf("bench: hit steps flows %-5d  entry+state %5.1f  parse %5.1f  "
 		       "cache lookup %5.1f  clock %5.1f  counters %5.1f  act (checks, rewrite, "
 		       "redirect) %5.1f\n",
-		       sizes[i], step(t, V_STOP_IFACE, P), step(t, V_STOP_PARSE, V_STOP_IFACE),
+		       sizes[i], step(t, V_STOP_STATE, P), step(t, V_STOP_PARSE, V_STOP_STATE),
 		       step(t, V_STOP_LOOKUP, V_STOP_PARSE), step(t, V_HIT, V_NOCLOCK),
 		       step(t, V_HIT, V_NOCNT),
 		       step(t, V_HIT, V_STOP_LOOKUP) - step(t, V_HIT, V_NOCLOCK) -
