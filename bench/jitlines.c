@@ -14,9 +14,9 @@
  *
  * ADDRESS is the kernel address of the first instruction of that source
  * line's code (hex, as `perf script -F ip` prints sample addresses); the
- * code of a line runs up to the next address.  A last line
- * `ADDRESS end (end of the program)` gives the end of the JITed image
- * (of its last function, for a program with subprograms).  bench/run.sh --only prof
+ * code of a line runs up to the next address.  Then one line
+ * `ADDRESS end (end of function N)` per function of the JITed image (the
+ * main program and each subprogram; their images need not be adjacent).  bench/run.sh --only prof
  * (PROF_ANNOTATE) sorts perf's samples into these lines.
  */
 #include <errno.h>
@@ -59,7 +59,7 @@ int main(int argc, char **argv)
 	struct bpf_prog_info info;
 	__u32 len = sizeof(info), llen = sizeof(linfo), nl, i;
 	struct bpf_line_info *li = NULL;
-	__u64 *jl = NULL, *ks = NULL, end = 0;
+	__u64 *jl = NULL, *ks = NULL;
 	__u32 *fl = NULL, nk, nf;
 	struct btf *btf = NULL;
 	int fd, rc = 1;
@@ -140,10 +140,7 @@ int main(int argc, char **argv)
 		       BPF_LINE_INFO_LINE_NUM(li[i].line_col), name_at(btf, li[i].line_off));
 	}
 	for (i = 0; i < nk && i < nf; i++)
-		if (ks[i] + fl[i] > end)
-			end = ks[i] + fl[i];
-	if (end)
-		printf("%llx end (end of the program)\n", (unsigned long long)end);
+		printf("%llx end (end of function %u)\n", (unsigned long long)(ks[i] + fl[i]), i);
 	rc = 0;
 out:
 	free(ks);

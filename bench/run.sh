@@ -350,7 +350,10 @@ hit_section() {
 # of LINES (bench/jitlines: address, file:line, source), per source line,
 # most first: share of all samples, ns per frame, share of the program's.
 prof_lines() {
-	awk -v ns="$2" -v lines="$1" '
+	# jited line info is in instruction order; subprograms' images may
+	# lie anywhere, so the lines are sorted by address for the search
+	sort "$1" >"$1.sorted"
+	awk -v ns="$2" -v lines="$1.sorted" '
 	# the low 32 bits of a hex address (mawk has no strtonum; a program
 	# spans far less than 4 GB)
 	function hex(s,    i, v) {
@@ -371,6 +374,7 @@ prof_lines() {
 		if (!n || ip < a[1] || ip >= a[n]) next
 		lo = 1; hi = n
 		while (lo < hi) { mid = int((lo + hi + 1) / 2); if (a[mid] <= ip) lo = mid; else hi = mid - 1 }
+		if (loc[lo] == "end") next # between two functions: not this program
 		hit[loc[lo] " " src[lo]]++; in_prog++
 	}
 	END {

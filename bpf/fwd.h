@@ -96,9 +96,9 @@ static __always_inline int xdp_pass(struct xdp_md *ctx, __u8 iflags, __u32 rule,
 /* To the kernel stack, counted here (a TC hook behind XDP is told so and
  * leaves the packet alone). */
 static __always_inline int to_stack(void *ctx, const int xdp, const struct nascar_hook *h,
-				    __u32 rule, __u32 class_id)
+				    __u32 rule)
 {
-	nascar_count(h->slot, h->ifid, rule, class_id, NASCAR_CNT_STACK, h->len);
+	nascar_count(h->slot, h->ifid, rule, NASCAR_CNT_STACK, h->len);
 	return xdp ? xdp_pass(ctx, h->iflags, NASCAR_META_RULE_STACK, h->gen) : TC_ACT_OK;
 }
 
@@ -107,18 +107,18 @@ static __always_inline int to_stack(void *ctx, const int xdp, const struct nasca
  * there is none; TC hands it to the stack.  Counted here when it goes to
  * the stack. */
 static __always_inline int hand_on(void *ctx, const int xdp, const struct nascar_hook *h,
-				   __u32 rule, __u32 class_id)
+				   __u32 rule)
 {
 	if (!xdp || !(h->iflags & NASCAR_IF_TC))
-		nascar_count(h->slot, h->ifid, rule, class_id, NASCAR_CNT_STACK, h->len);
+		nascar_count(h->slot, h->ifid, rule, NASCAR_CNT_STACK, h->len);
 	return xdp ? xdp_pass(ctx, h->iflags, rule, h->gen) : TC_ACT_OK;
 }
 
 /* Dropped, counted as what (NASCAR_CNT_DROP, _SPOOF, _POLICE). */
 static __always_inline int drop(const int xdp, const struct nascar_hook *h, __u32 rule,
-				__u32 class_id, enum nascar_cnt what)
+				enum nascar_cnt what)
 {
-	nascar_count(h->slot, h->ifid, rule, class_id, what, h->len);
+	nascar_count(h->slot, h->ifid, rule, what, h->len);
 	return RET_DROP(xdp);
 }
 
@@ -147,7 +147,7 @@ static __always_inline int tc_redirect(struct __sk_buff *skb, const struct nasca
 	 * shaped class is delayed there); elsewhere the 802.1Q priority */
 	skb->priority = (f->flags & NASCAR_FV_EGRESS_SCHED) ? NASCAR_SCHED_CLASSID(f->class_id)
 							    : f->priority;
-	nascar_count(h->slot, h->ifid, rule, f->class_id, NASCAR_CNT_TC, h->len);
+	nascar_count(h->slot, h->ifid, rule, NASCAR_CNT_TC, h->len);
 	if (have_nh && (f->flags & NASCAR_FV_NEED_TC)) {
 		struct bpf_redir_neigh nh;
 
@@ -284,9 +284,9 @@ static __always_inline int nascar_run(void *ctx, const int xdp)
 		 * a frame of a VLAN, not an untagged frame of this interface.
 		 * Tags still in the bytes make the parser say NP_OTHER. */
 		if (!xdp && skb->vlan_present)
-			return to_stack(ctx, xdp, &h, NASCAR_NO_RULE, NASCAR_NO_CLASS);
+			return to_stack(ctx, xdp, &h, NASCAR_NO_RULE);
 		if (r == NP_OTHER || r == NP_ND)
-			return to_stack(ctx, xdp, &h, NASCAR_NO_RULE, NASCAR_NO_CLASS);
+			return to_stack(ctx, xdp, &h, NASCAR_NO_RULE);
 		if (r == NP_OK && !(nascar_debug & NASCAR_DBG_NO_CACHE)) {
 			cv = bpf_map_lookup_elem(&nascar_flows, &pk.key);
 			if (cv && cv->generation == h.gen)
@@ -309,7 +309,7 @@ static __always_inline int nascar_run(void *ctx, const int xdp)
 			*f = *cv;
 			/* too big for XDP: hand on, route again next time */
 			if (route_flow(ctx, xdp, &h, &pk, 1, f, &fib) != ROUTE_OK)
-				return hand_on(ctx, xdp, &h, f->rule, f->class_id);
+				return hand_on(ctx, xdp, &h, f->rule);
 			f->fib_jiffies = now_j;
 			f->fib_ns = bpf_ktime_get_coarse_ns();
 			have_nh = 1;
@@ -334,19 +334,18 @@ static __always_inline int nascar_run(void *ctx, const int xdp)
 			return RET_PASS(xdp);
 		if ((h.iflags & NASCAR_IF_ALLOW_SRC) && meta_rule == NASCAR_NO_RULE &&
 		    !nascar_allowed(h.slot, h.ifid, &pk))
-			return drop(xdp, &h, NASCAR_NO_RULE, NASCAR_NO_CLASS, NASCAR_CNT_SPOOF);
+			return drop(xdp, &h, NASCAR_NO_RULE, NASCAR_CNT_SPOOF);
 		if (r != NP_OK)
-			return to_stack(ctx, xdp, &h, NASCAR_NO_RULE, NASCAR_NO_CLASS);
+			return to_stack(ctx, xdp, &h, NASCAR_NO_RULE);
 
 		rule = meta_rule != NASCAR_NO_RULE ? meta_rule
 						   : nascar_classify_pkt(h.slot, h.ifid, &pk);
 		if (rule > NASCAR_RULE_DEFAULT)
-			return to_stack(ctx, xdp, &h, NASCAR_NO_RULE, NASCAR_NO_CLASS);
+			return to_stack(ctx, xdp, &h, NASCAR_NO_RULE);
 		k = nascar_rule_idx(h.slot, rule);
 		ru = bpf_map_lookup_elem(&nascar_rules, &k);
 		if (!ru) {
-			nascar_count(h.slot, h.ifid, NASCAR_NO_RULE, NASCAR_NO_CLASS,
-				     NASCAR_CNT_STACK, h.len);
+			nascar_count(h.slot, h.ifid, NASCAR_NO_RULE, NASCAR_CNT_STACK, h.len);
 			return RET_PASS(xdp);
 		}
 		__builtin_memset(f, 0, sizeof(*f));
@@ -371,7 +370,7 @@ static __always_inline int nascar_run(void *ctx, const int xdp)
 		} else if (ru->action == NASCAR_ACT_FORWARD) {
 			/* too big for XDP and nothing known yet: hand on, no entry */
 			if (route_flow(ctx, xdp, &h, &pk, 0, f, &fib) != ROUTE_OK)
-				return hand_on(ctx, xdp, &h, rule, f->class_id);
+				return hand_on(ctx, xdp, &h, rule);
 			have_nh = 1;
 			f->fib_jiffies = (__u32)bpf_jiffies64();
 			f->fib_ns = bpf_ktime_get_coarse_ns();
@@ -385,9 +384,9 @@ static __always_inline int nascar_run(void *ctx, const int xdp)
 
 	/* ---- act ---- */
 	if (f->verdict == NASCAR_V_DROP)
-		return drop(xdp, &h, rule, f->class_id, NASCAR_CNT_DROP);
+		return drop(xdp, &h, rule, NASCAR_CNT_DROP);
 	if (f->verdict != NASCAR_V_FORWARD || pk.ttl <= 1)
-		return to_stack(ctx, xdp, &h, rule, f->class_id);
+		return to_stack(ctx, xdp, &h, rule);
 
 	if (xdp) {
 		/* Native XDP cannot see whether a frame's L4 checksum is
@@ -405,21 +404,21 @@ static __always_inline int nascar_run(void *ctx, const int xdp)
 		    ((f->flags & NASCAR_FV_SHAPE) && (h.iflags & NASCAR_IF_TC)) ||
 		    pk.l3_len > f->mtu || (csum_walk && h.len > NASCAR_CSUM_MAX_FRAME) ||
 		    bpf_redirect_map(&nascar_devmap, f->ifindex, XDP_PASS) != XDP_REDIRECT)
-			return hand_on(ctx, xdp, &h, rule, f->class_id);
+			return hand_on(ctx, xdp, &h, rule);
 		if (csum_walk && xdp_fix_l4_csum(xctx, &pk, data, data_end))
-			return to_stack(ctx, xdp, &h, rule, f->class_id);
+			return to_stack(ctx, xdp, &h, rule);
 	} else if (f->mtu && !skb->gso_size && pk.l3_len > f->mtu) {
-		return to_stack(ctx, xdp, &h, rule, f->class_id);
+		return to_stack(ctx, xdp, &h, rule);
 	}
 	if (!police_pass(ctx, xdp, h.slot, f, h.len, pk.family))
-		return drop(xdp, &h, rule, f->class_id, NASCAR_CNT_POLICE);
+		return drop(xdp, &h, rule, NASCAR_CNT_POLICE);
 	if (rewrite_l3(ctx, xdp, data, data_end, pk.family, f->dscp))
 		return RET_PASS(xdp);
 	if (!xdp)
 		return tc_redirect(skb, &h, rule, f, have_nh, &fib);
 	if (rewrite_macs(data, data_end, f))
 		return XDP_PASS;
-	nascar_count(h.slot, h.ifid, rule, f->class_id, NASCAR_CNT_XDP, h.len);
+	nascar_count(h.slot, h.ifid, rule, NASCAR_CNT_XDP, h.len);
 	return XDP_REDIRECT;
 }
 

@@ -75,7 +75,6 @@
 #define NASCAR_MAP_FLOWS "nascar_flows"
 #define NASCAR_MAP_DEVMAP "nascar_devmap"
 #define NASCAR_MAP_FSTATS "nascar_fstats"
-#define NASCAR_MAP_CSTATS "nascar_cstats"
 #define NASCAR_MAP_ISTATS "nascar_istats"
 
 /* Actions (struct nascar_rule.action). */
@@ -361,12 +360,14 @@ _Static_assert(sizeof(struct nascar_flow_val) == 48, "nascar_flow_val size");
 /*
  * Counters, per CPU.  nascar_fstats: PERCPU_ARRAY[NASCAR_SLOTS *
  * NASCAR_NRULES] per flow, at nascar_rule_idx(slot, rule) (default at
- * NASCAR_RULE_DEFAULT); nascar_cstats: per class, [NASCAR_SLOTS *
- * NASCAR_MAX_CLASSES] at nascar_class_idx(); nascar_istats: per interface
- * id, [NASCAR_SLOTS * NASCAR_MAX_IFACES] at nascar_iface_idx() (spoofed and
+ * NASCAR_RULE_DEFAULT); nascar_istats: per interface id, [NASCAR_SLOTS * NASCAR_MAX_IFACES] at nascar_iface_idx() (spoofed and
  * not-for-us packets land here too).  The struct is NASCAR_NCNT pairs of
  * packets and bytes, pair NASCAR_CNT_* at words 2 * NASCAR_CNT_* and
- * 2 * NASCAR_CNT_* + 1.
+ * 2 * NASCAR_CNT_* + 1.  There are no class counters in the maps: every
+ * packet counted with a class is counted with its rule, whose class the
+ * slot's nascar_rules gives, so a class's counts are the sum of its
+ * rules' (nascar-apply stats adds them up; one counter update less per
+ * packet on the hit path).
  */
 struct nascar_counters {
 	__u64 xdp_pkts;
@@ -486,7 +487,7 @@ NASCAR_ABI_INLINE __u32 nascar_rule_idx(__u32 slot, __u32 rule)
 	return slot * NASCAR_NRULES + rule;
 }
 
-/* nascar_classes, nascar_police, nascar_cstats */
+/* nascar_classes, nascar_police */
 NASCAR_ABI_INLINE __u32 nascar_class_idx(__u32 slot, __u32 class_id)
 {
 	return slot * NASCAR_MAX_CLASSES + class_id;
@@ -548,8 +549,6 @@ NASCAR_ABI_INLINE __u32 nascar_class_idx(__u32 slot, __u32 class_id)
 	  NASCAR_MAX_IFACES, 0, 0)							\
 	X(FSTATS, nascar_fstats, BPF_MAP_TYPE_PERCPU_ARRAY, __u32,			\
 	  struct nascar_counters, NASCAR_SLOTS * NASCAR_NRULES, 0, 1)			\
-	X(CSTATS, nascar_cstats, BPF_MAP_TYPE_PERCPU_ARRAY, __u32,			\
-	  struct nascar_counters, NASCAR_SLOTS * NASCAR_MAX_CLASSES, 0, 1)		\
 	X(ISTATS, nascar_istats, BPF_MAP_TYPE_PERCPU_ARRAY, __u32,			\
 	  struct nascar_counters, NASCAR_SLOTS * NASCAR_MAX_IFACES, 0, 1)
 // clang-format on

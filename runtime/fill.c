@@ -304,9 +304,6 @@ int fill_slot_ex(struct fill_maps *m, const struct nfc_image *img, int slot,
 	CHECK(zero_percpu(m->fd[NASCAR_M_FSTATS], nascar_rule_idx((__u32)slot, 0), NASCAR_NRULES,
 			  sizeof(struct nascar_counters)),
 	      NASCAR_MAP_FSTATS);
-	CHECK(zero_percpu(m->fd[NASCAR_M_CSTATS], nascar_class_idx((__u32)slot, 0),
-			  NASCAR_MAX_CLASSES, sizeof(struct nascar_counters)),
-	      NASCAR_MAP_CSTATS);
 	CHECK(zero_percpu(m->fd[NASCAR_M_ISTATS], nascar_iface_idx((__u32)slot, 0),
 			  NASCAR_MAX_IFACES, sizeof(struct nascar_counters)),
 	      NASCAR_MAP_ISTATS);

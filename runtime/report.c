@@ -382,6 +382,8 @@ static int take_snap(struct rt_opts *o, struct rt_bpf *b, struct nfc_image *img,
 		     struct snap *s)
 {
 	static __u64 shaper_drops[NASCAR_MAX_CLASSES];
+	static __u16 rule_class[NASCAR_NRULES];
+	struct nascar_rule ru;
 	__u32 k = 0, slot;
 	size_t cap, nflows, nclasses, nifaces;
 
@@ -416,6 +418,14 @@ static int take_snap(struct rt_opts *o, struct rt_bpf *b, struct nfc_image *img,
 		if (f && f->rule.class_id != NASCAR_NO_CLASS && f->rule.class_id < img->nclasses)
 			r->cls = img->classes[f->rule.class_id].name;
 		sum_counters(b->map[NASCAR_M_FSTATS], nascar_rule_idx(slot, rule), &r->c);
+		/* the rule's class as the data path saw it: a class's counts are
+		 * the sum of its rules' (the data path counts each packet once,
+		 * per rule; every count of a class comes with its rule) */
+		ru.class_id = NASCAR_NO_CLASS;
+		k = nascar_rule_idx(slot, rule);
+		if (bpf_map_lookup_elem(b->map[NASCAR_M_RULES], &k, &ru) < 0)
+			ru.class_id = NASCAR_NO_CLASS;
+		rule_class[i] = ru.class_id;
 	}
 	sched_drops(shaper_drops);
 	for (size_t i = 0; i < nclasses; i++) {
@@ -429,7 +439,16 @@ static int take_snap(struct rt_opts *o, struct rt_bpf *b, struct nfc_image *img,
 			snprintf(r->name, sizeof(r->name), "class#%zu", i);
 		r->action = "";
 		r->cls = "";
-		sum_counters(b->map[NASCAR_M_CSTATS], nascar_class_idx(slot, (__u32)i), &r->c);
+		memset(&r->c, 0, sizeof(r->c));
+		for (size_t j = 0; j <= nflows; j++) {
+			__u64 *d = (__u64 *)&r->c;
+			const __u64 *f = (const __u64 *)&s->rows[j].c;
+
+			if (rule_class[j] != i)
+				continue;
+			for (size_t w = 0; w < sizeof(r->c) / 8; w++)
+				d[w] += f[w];
+		}
 		/* a shaped class's packets that waited too long in Nascar's
 		 * scheduler count as policed too (nflow version 2) */
 		r->c.police_pkts += i < NASCAR_MAX_CLASSES ? shaper_drops[i] : 0;

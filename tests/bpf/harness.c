@@ -351,11 +351,23 @@ struct nascar_counters fcnt(struct env *e, __u32 rule)
 	return c;
 }
 
+/* A class's counters are its rules' (as nascar-apply stats adds them up):
+ * the data path counts per rule only. */
 struct nascar_counters ccnt(struct env *e, __u32 cls)
 {
-	struct nascar_counters c;
+	struct nascar_counters c, f;
+	struct nascar_rule ru;
 
-	read_counters(e->m.fd[NASCAR_M_CSTATS], nascar_class_idx((__u32)e->slot, cls), &c);
+	memset(&c, 0, sizeof(c));
+	for (__u32 rule = 0; rule < NASCAR_NRULES; rule++) {
+		__u32 k = nascar_rule_idx((__u32)e->slot, rule);
+
+		if (bpf_map_lookup_elem(e->m.fd[NASCAR_M_RULES], &k, &ru) || ru.class_id != cls)
+			continue;
+		read_counters(e->m.fd[NASCAR_M_FSTATS], k, &f);
+		for (size_t w = 0; w < sizeof(c) / 8; w++)
+			((__u64 *)&c)[w] += ((const __u64 *)&f)[w];
+	}
 	return c;
 }
 

@@ -83,7 +83,6 @@ static void test_index_helpers(void)
 	check_tiles(NASCAR_M_CLASSES, nascar_class_idx, NASCAR_MAX_CLASSES);
 	check_tiles(NASCAR_M_POLICE, nascar_class_idx, NASCAR_MAX_CLASSES);
 	check_tiles(NASCAR_M_FSTATS, nascar_rule_idx, NASCAR_NRULES);
-	check_tiles(NASCAR_M_CSTATS, nascar_class_idx, NASCAR_MAX_CLASSES);
 	check_tiles(NASCAR_M_ISTATS, nascar_iface_idx, NASCAR_MAX_IFACES);
 	CHECK(nascar_map_desc(NASCAR_M_SLOTS)->max_entries == NASCAR_SLOTS, "slots");
 	CHECK(nascar_map_desc(NASCAR_M_STATE)->max_entries == 1, "state");
