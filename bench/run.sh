@@ -385,7 +385,7 @@ prof_lines() {
 }
 PROF_MODES=${PROF_MODES:-"nascar-xdp ref-native nascar-tc ref-tc limit"}
 prof_section() {
-	local mode fl=${PROF_FLOWS:-16} kall out
+	local mode fl=${PROF_FLOWS:-16} cs=${PROF_CSUM:-complete} kall out
 	command -v perf >/dev/null 2>&1 || { log "prof: no perf (apt-get install linux-perf)"; return 0; }
 	kall=$(cat /proc/sys/net/core/bpf_jit_kallsyms 2>/dev/null)
 	echo 1 >/proc/sys/net/core/bpf_jit_kallsyms 2>/dev/null
@@ -396,7 +396,7 @@ prof_section() {
 			mode_off "$mode"
 			continue
 		fi
-		pps_once "$fl" complete 1 # warm the caches and the neighbours
+		pps_once "$fl" "$cs" 1 # warm the caches and the neighbours
 		if [ -n "${PROF_ANNOTATE:-}" ]; then
 			mkdir -p "$PROF_ANNOTATE"
 			case $mode in
@@ -408,14 +408,14 @@ prof_section() {
 		perf record -q -e cpu-clock -F "${PROF_FREQ:-2000}" -C "$GEN_CPU" -o "$W/prof-$mode.data" -- \
 			sleep "$PROF_SECS" >/dev/null 2>&1 &
 		sleep 0.2
-		pps_once "$fl" complete "$((PROF_SECS - 1))"
+		pps_once "$fl" "$cs" "$((PROF_SECS - 1))"
 		wait
 		out=$(perf report -q -i "$W/prof-$mode.data" --stdio --sort sym 2>/dev/null |
 			awk -v ns="$M_GNS" 'NF >= 3 && $1 ~ /%$/ {
 				p = $1; sub(/%/, "", p); $1 = ""; $2 = ""
 				if (p + 0 >= 0.5) printf "  %6.2f%%  %6.1f ns  %s\n", p, p * ns / 100, $0 }')
 		{
-			echo "prof: $mode flows=$fl complete: fps=$M_FPS gen ns/frame=$M_GNS"
+			echo "prof: $mode flows=$fl $cs checksums: fps=$M_FPS gen ns/frame=$M_GNS"
 			echo "$out"
 		} | tee -a "$W/prof.txt" >&2
 		# PROF_ANNOTATE=DIR: the data and the JITed programs' annotation
