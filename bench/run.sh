@@ -699,6 +699,13 @@ jq -s --arg cpu "$cpu_model" --argjson ncpu "$ncpu" --arg kernel "$kernel" --arg
 	  prog_test_run:$prog, classify_bench:$classify, qos_qdisc_stats:$htb}' "$ROWS" >"$base.json" ||
 	{ log "cannot write $base.json"; exit 1; }
 sh "$top/bench/report.sh" "$base.json" >"$base.md" || log "report.sh failed"
+if [ -s "$W/prof.txt" ]; then
+	{
+		printf '\n## 1c. Where the VMM thread'"'"'s time goes (perf, %s Hz)\n\n```\n' "${PROF_FREQ:-2000}"
+		cat "$W/prof.txt"
+		printf '```\n'
+	} >>"$base.md"
+fi
 # latest[-quick] is a whole run: a partial one (--only) keeps its dated name only
 if [ "${suffix%-partial}" = "$suffix" ]; then
 	cp "$base.json" "$outdir/latest$([ $quick = 1 ] && echo -quick).json"
