@@ -48,7 +48,7 @@
 
 struct nascar_pkt {
 	struct nascar_flow_key key;
-	void *l3;		    /* struct iphdr or struct ipv6hdr */
+	void *l3; /* struct iphdr or struct ipv6hdr */
 	void *l4;
 	__u32 l3_len; /* IP total length: header + payload */
 	__u32 l4_len; /* payload length from the IP header */
@@ -85,9 +85,9 @@ _Static_assert(__builtin_offsetof(struct nascar_flow_key, sport) == 32 &&
 		       __builtin_offsetof(struct nascar_flow_key, family) == 41,
 	       "nascar_flow_key: the word layout parse.h writes");
 
-static __always_inline void nascar_key_put(struct nascar_flow_key *k, __u64 s0, __u64 s1,
-					   __u64 d0, __u64 d1, __u32 ports, __u32 ifindex,
-					   __u8 proto, __u8 family)
+static __always_inline void nascar_key_put(struct nascar_flow_key *k, __u64 s0, __u64 s1, __u64 d0,
+					   __u64 d1, __u32 ports, __u32 ifindex, __u8 proto,
+					   __u8 family)
 {
 	__u64 *w = (__u64 *)k;
 
@@ -141,8 +141,8 @@ static __always_inline int nascar_parse_l4(struct nascar_pkt *pk, void *l4, void
 /* frame_len is the whole frame's length: data_end - data for XDP, skb->len
  * for TC, where a GSO skb's payload lies outside [data, data_end) and only
  * the headers need to be linear.  ifindex goes into the key. */
-static __always_inline int nascar_parse(void *data, void *data_end, __u32 frame_len,
-					__u32 ifindex, struct nascar_pkt *pk)
+static __always_inline int nascar_parse(void *data, void *data_end, __u32 frame_len, __u32 ifindex,
+					struct nascar_pkt *pk)
 {
 	struct ethhdr *eth = data;
 	__u32 ports = 0;

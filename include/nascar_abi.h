@@ -360,9 +360,10 @@ _Static_assert(sizeof(struct nascar_flow_val) == 48, "nascar_flow_val size");
 /*
  * Counters, per CPU.  nascar_fstats: PERCPU_ARRAY[NASCAR_SLOTS *
  * NASCAR_NRULES] per flow, at nascar_rule_idx(slot, rule) (default at
- * NASCAR_RULE_DEFAULT); nascar_istats: per interface id, [NASCAR_SLOTS * NASCAR_MAX_IFACES] at nascar_iface_idx() (spoofed and
- * not-for-us packets land here too).  The struct is NASCAR_NCNT pairs of
- * packets and bytes, pair NASCAR_CNT_* at words 2 * NASCAR_CNT_* and
+ * NASCAR_RULE_DEFAULT); nascar_istats: per interface id, [NASCAR_SLOTS *
+ * NASCAR_MAX_IFACES] at nascar_iface_idx() (spoofed and not-for-us
+ * packets land here too).  The struct is NASCAR_NCNT pairs of packets and
+ * bytes, pair NASCAR_CNT_* at words 2 * NASCAR_CNT_* and
  * 2 * NASCAR_CNT_* + 1.  There are no class counters in the maps: every
  * packet counted with a class is counted with its rule, whose class the
  * slot's nascar_rules gives, so a class's counts are the sum of its
